@@ -1,0 +1,1 @@
+"""metahebb: meta-learning biologically plausible (Hebbian, neuron-local) update rules."""

@@ -1,0 +1,132 @@
+"""Atomic reads and writes of stage outputs.
+
+Every output is written to a temporary file beside its destination and renamed into place,
+so a stage killed at any moment leaves the old file or none, never a truncated one.
+Reads of `.npz` files fail with one line naming the file and the stage that makes it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class ArtifactError(RuntimeError):
+    """A missing or unreadable input file; the message is the single line the user sees."""
+
+
+def _atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def save_arrays(path: str | Path, **arrays: Any) -> Path:
+    """Compressed `.npz` of named arrays."""
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **{k: np.asarray(v) for k, v in arrays.items()})
+
+    return _atomic_write(path, write)
+
+
+def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
+    """All arrays of an `.npz` file, checking that `required` keys are present and finite."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: file not found; run `dvc repro` to make it") from None
+    except Exception as err:  # zip, pickle and header errors all mean the same to a user
+        raise ArtifactError(
+            f"{path}: unreadable ({type(err).__name__}); regenerate it with `dvc repro -f`"
+        ) from None
+    missing = [k for k in required if k not in arrays]
+    if missing:
+        raise ArtifactError(f"{path}: lacks {', '.join(missing)}; regenerate it with `dvc repro -f`")
+    for key in required:
+        a = arrays[key]
+        if a.dtype.kind == "f" and not np.isfinite(a).all():
+            raise ArtifactError(f"{path}: {key} holds NaN or infinity; regenerate it with `dvc repro -f`")
+    return arrays
+
+
+def _check_finite(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(v, f"{where}.{k}")
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _check_finite(v, f"{where}[{i}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ArtifactError(f"{where}: {value} is not a finite number; metrics files never hold NaN")
+
+
+def _rounded(value: Any, digits: int) -> Any:
+    if isinstance(value, dict):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(v, digits) for v in value]
+    if isinstance(value, float) and value != 0.0:
+        return round(value, digits - 1 - math.floor(math.log10(abs(value))))
+    return value
+
+
+def save_json(path: str | Path, data: dict, digits: int = 6) -> Path:
+    """Small metrics JSON of plain floats, rounded to `digits` significant digits so diffs stay
+    readable; refuses NaN and infinity (DVC cannot diff them)."""
+    _check_finite(data, str(path))
+    text = json.dumps(_rounded(data, digits), indent=2) + "\n"
+    return _atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def load_json(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: file not found; run `dvc repro` to make it") from None
+    except json.JSONDecodeError:
+        raise ArtifactError(f"{path}: not valid JSON; regenerate it with `dvc repro -f`") from None
+
+
+def save_table(path: str | Path, frame: Any) -> Path:
+    """A pandas DataFrame as CSV, the format `dvc plots` reads."""
+    numeric = frame.select_dtypes("number")
+    if not np.isfinite(numeric.to_numpy(dtype=float)).all():
+        raise ArtifactError(f"{path}: table holds NaN or infinity")
+    return _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
+
+
+def save_text(path: str | Path, text: str) -> Path:
+    return _atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def save_figure(path: str | Path, figure: Any, dpi: int = 110) -> Path:
+    """A matplotlib figure as PNG, without the timestamp metadata that would change its hash."""
+    return _atomic_write(
+        path, lambda tmp: figure.savefig(tmp, format="png", dpi=dpi, metadata={"Software": None})
+    )
+
+
+def save_torch(path: str | Path, obj: Any) -> Path:
+    import torch
+
+    return _atomic_write(path, lambda tmp: torch.save(obj, tmp))

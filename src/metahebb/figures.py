@@ -1,0 +1,106 @@
+"""Figures in the spirit of the paper's Figure 2: datasets and latents, loss curves, accuracy vs labels.
+
+Each function takes plain arrays and tables and returns a matplotlib Figure; nothing here
+reads files, so a figure can be redrawn from any run.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen on CI or servers
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from metahebb.metrics.emd import align, normalise, pca  # noqa: E402
+
+CLASS_COLOURS = np.array(["#1f77b4", "#d62728"])
+
+
+def aligned_latent(
+    latent: np.ndarray, truth: np.ndarray, dims: int, how: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The 2D picture the EMD sees: both clouds mapped alike, the latent rotated onto the truth."""
+    a = normalise(pca(latent.astype(np.float64), dims), how)
+    b = normalise(pca(truth.astype(np.float64), dims), how)
+    return align(a, b), b
+
+
+def latent_grid(
+    truths: dict[str, np.ndarray],
+    labels: dict[str, np.ndarray],
+    latents: dict[str, dict[str, np.ndarray]],
+    emds: dict[str, dict[str, float]],
+    how: str,
+) -> Figure:
+    """Rows: the true 2D data, then one row per model; columns: datasets. Test points of one seed."""
+    datasets, models = list(truths), list(latents)
+    fig, axes = plt.subplots(
+        1 + len(models), len(datasets), figsize=(3 * len(datasets), 2.8 * (1 + len(models))), squeeze=False
+    )
+    for col, ds in enumerate(datasets):
+        colours = CLASS_COLOURS[labels[ds] % 2]
+        ax = axes[0, col]
+        ax.scatter(*normalise(pca(truths[ds].astype(np.float64), 2), how).T, c=colours, s=4)
+        ax.set_title(f"{ds}: true 2D latent", fontsize=9)
+        for row, model in enumerate(models, start=1):
+            ax = axes[row, col]
+            aligned, _ = aligned_latent(latents[model][ds], truths[ds], 2, how)
+            ax.scatter(*aligned.T, c=colours, s=4)
+            ax.set_title(f"{ds}: {model}  (mean EMD {emds[model][ds]:.3g})", fontsize=9)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+def loss_curves(curves: dict[str, dict[str, pd.DataFrame]], ylabel: str = "training MSE") -> Figure:
+    """One panel per dataset; a line per model with a band from the best to the worst seed."""
+    datasets = list(next(iter(curves.values())))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.6 * len(datasets), 3), squeeze=False)
+    for col, ds in enumerate(datasets):
+        ax = axes[0, col]
+        for model, per_dataset in curves.items():
+            table = per_dataset[ds]
+            seeds = table[[c for c in table.columns if c.startswith("loss_seed")]].to_numpy()
+            (line,) = ax.plot(table["epoch"], table["loss_mean"], label=model)
+            ax.fill_between(
+                table["epoch"], seeds.min(axis=1), seeds.max(axis=1), color=line.get_color(), alpha=0.2
+            )
+        ax.set_yscale("log")
+        ax.set_title(ds, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_vs_labels(curves: dict[str, dict[str, pd.DataFrame]]) -> Figure:
+    """One panel per dataset; SVM test accuracy (mean and spread over seeds) against labelled points."""
+    datasets = list(next(iter(curves.values())))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(3.6 * len(datasets), 3), squeeze=False)
+    for col, ds in enumerate(datasets):
+        ax = axes[0, col]
+        for model, per_dataset in curves.items():
+            t = per_dataset[ds]
+            style = {"linestyle": ":", "color": "grey"} if model in ("raw", "true") else {}
+            if model == "true":
+                style["color"] = "black"
+            ax.errorbar(t["n_labels"], t["accuracy"], yerr=t["accuracy_std"], label=model, capsize=2, **style)
+        ax.set_xscale("log", base=2)
+        ax.set_ylim(0.4, 1.02)
+        ax.set_title(ds, fontsize=10)
+        ax.set_xlabel("labelled training points")
+        ax.set_ylabel("SVM test accuracy")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def close(fig: Figure) -> None:
+    plt.close(fig)

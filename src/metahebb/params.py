@@ -1,0 +1,263 @@
+"""Typed, validated views of `params.yaml`, one dataclass per stage group.
+
+A stage reads its group with `load_group(Group, "name")` before any work starts. Every
+problem (unknown key, missing key, wrong type, value out of range, inconsistent combination)
+raises `ParamError` with one line naming the key, the value and what is accepted, so that
+`stages/` can print it and exit without a traceback or a partial output.
+
+A field's accepted range lives beside it as `field(metadata=spec(...))`; cross-field checks
+live in the group's `check()` method.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+DATASET_NAMES = ("circles", "moons", "blobs")
+
+
+class ParamError(ValueError):
+    """A bad value in params.yaml; the message is the single line the user sees."""
+
+
+def spec(
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+    choices: tuple | None = None,
+    nonempty: bool = False,
+    unique: bool = False,
+) -> dict:
+    """Accepted range of a field, checked for scalars and for every item of a list."""
+    return {
+        "ge": ge,
+        "gt": gt,
+        "le": le,
+        "lt": lt,
+        "choices": choices,
+        "nonempty": nonempty,
+        "unique": unique,
+    }
+
+
+def _describe(rule: dict) -> str:
+    parts = []
+    if rule.get("choices") is not None:
+        parts.append("one of " + ", ".join(map(str, rule["choices"])))
+    for key, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
+        if rule.get(key) is not None:
+            parts.append(f"{sign} {rule[key]}")
+    return " and ".join(parts)
+
+
+def _type_name(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is list:
+        return f"a list of {_type_name(typing.get_args(tp)[0])}"
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in typing.get_args(tp))
+    if tp is typing.Literal or origin is typing.Literal:
+        return " or ".join(repr(a) for a in typing.get_args(tp))
+    return {int: "an integer", float: "a number", str: "a string", bool: "true/false"}.get(tp, str(tp))
+
+
+def _matches(value: Any, tp: Any) -> bool:
+    origin = typing.get_origin(tp)
+    if origin is list:
+        return isinstance(value, list) and all(_matches(v, typing.get_args(tp)[0]) for v in value)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in typing.get_args(tp))
+    if origin is typing.Literal:
+        return value in typing.get_args(tp)
+    if tp is bool:
+        return isinstance(value, bool)
+    if tp is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if tp is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    return isinstance(value, tp)
+
+
+def _check_range(key: str, value: Any, rule: dict) -> None:
+    items = value if isinstance(value, list) else [value]
+    if rule.get("nonempty") and isinstance(value, list) and not value:
+        raise ParamError(f"{key}: must be a non-empty list")
+    if rule.get("unique") and isinstance(value, list) and len(set(map(str, value))) != len(value):
+        raise ParamError(f"{key}={value!r}: items must be unique")
+    for item in items:
+        if isinstance(item, str | bool):
+            ok = rule.get("choices") is None or item in rule["choices"]
+        else:
+            ok = (
+                (rule.get("choices") is None or item in rule["choices"])
+                and (rule.get("ge") is None or item >= rule["ge"])
+                and (rule.get("gt") is None or item > rule["gt"])
+                and (rule.get("le") is None or item <= rule["le"])
+                and (rule.get("lt") is None or item < rule["lt"])
+            )
+        if not ok:
+            raise ParamError(f"{key}={item!r}: accepted values are {_describe(rule)}")
+
+
+G = TypeVar("G")
+
+
+def parse_group(cls: type[G], raw: Any, prefix: str) -> G:
+    """Build dataclass `cls` from the dict `raw`, validating every field; `prefix` names it in errors."""
+    if not isinstance(raw, dict):
+        raise ParamError(f"{prefix}: expected a mapping of keys, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(raw) - set(fields))
+    if unknown:
+        raise ParamError(f"{prefix}.{unknown[0]}: unknown key; accepted keys are {', '.join(fields)}")
+    values = {}
+    for name, f in fields.items():
+        key = f"{prefix}.{name}"
+        tp = hints[name]
+        if name not in raw:
+            raise ParamError(f"{key}: missing key ({_type_name(tp)})")
+        value = raw[name]
+        if dataclasses.is_dataclass(tp):
+            values[name] = parse_group(tp, value, key)
+            continue
+        if not _matches(value, tp):
+            raise ParamError(f"{key}={value!r}: expected {_type_name(tp)}")
+        if tp is float:
+            value = float(value)
+        if f.metadata:
+            _check_range(key, value, dict(f.metadata))
+        values[name] = value
+    group = cls(**values)
+    check = getattr(group, "check", None)
+    if check is not None:
+        check(prefix)
+    return group
+
+
+def read_params(path: str | Path = "params.yaml") -> dict:
+    """The whole params file as a dict, with a one-line error when it is missing or not YAML."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise ParamError(f"{path}: file not found (run from the repository root)") from None
+    except yaml.YAMLError as err:
+        raise ParamError(f"{path}: not valid YAML ({str(err).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise ParamError(f"{path}: expected a mapping of parameter groups")
+    return raw
+
+
+def load_group(cls: type[G], name: str, path: str | Path = "params.yaml") -> G:
+    """Validated group `name` of the params file."""
+    raw = read_params(path)
+    if name not in raw:
+        raise ParamError(f"{name}: missing group in {path}")
+    return parse_group(cls, raw[name], name)
+
+
+def load_datasets(path: str | Path = "params.yaml") -> list[str]:
+    """The top-level `datasets` list that every per-dataset stage iterates over."""
+    raw = read_params(path)
+    if "datasets" not in raw:
+        raise ParamError("datasets: missing key (a list of dataset names)")
+    value = raw["datasets"]
+    if not _matches(value, list[str]):
+        raise ParamError(f"datasets={value!r}: expected a list of strings")
+    _check_range("datasets", value, spec(choices=DATASET_NAMES, nonempty=True, unique=True))
+    return value
+
+
+def require_choice(key: str, value: str, accepted: typing.Iterable[str]) -> None:
+    """One-line error for a command-line argument (dataset, model) outside its list."""
+    accepted = list(accepted)
+    if value not in accepted:
+        raise ParamError(f"{key}={value!r}: accepted values are one of {', '.join(accepted)}")
+
+
+# ---------------------------------------------------------------- groups
+
+
+@dataclass(frozen=True)
+class RuntimeParams:
+    """How stages use the machine; never changes a result on CPU."""
+
+    threads: int = field(metadata=spec(ge=1, le=64))
+    device: str = field(metadata=spec(choices=("auto", "cpu", "cuda")))
+
+
+@dataclass(frozen=True)
+class DataParams:
+    n_samples: int = field(metadata=spec(ge=20, le=1_000_000))
+    noise: float = field(metadata=spec(ge=0.0))
+    circles_factor: float = field(metadata=spec(gt=0.0, lt=1.0))
+    blobs_std: float = field(metadata=spec(gt=0.0))
+    blobs_distance: float = field(metadata=spec(gt=0.0))
+    class_balance: float = field(metadata=spec(gt=0.0, lt=1.0))
+    ambient_dim: int = field(metadata=spec(ge=2, le=10_000))
+    test_fraction: float = field(metadata=spec(gt=0.0, lt=1.0))
+    seed: int = field(metadata=spec(ge=0))
+    projection_seed: int = field(metadata=spec(ge=0))
+
+    def check(self, prefix: str) -> None:
+        n_test = round(self.n_samples * self.test_fraction)
+        if n_test < 2 or self.n_samples - n_test < 2:
+            raise ParamError(
+                f"{prefix}.test_fraction={self.test_fraction}: leaves {n_test} test and "
+                f"{self.n_samples - n_test} training points; both need at least 2"
+            )
+
+
+@dataclass(frozen=True)
+class BackpropParams:
+    architectures: list[str] = field(metadata=spec(choices=("mlp", "rnn"), nonempty=True, unique=True))
+    hidden: int = field(metadata=spec(ge=1, le=4096))
+    latent_layer: int = field(metadata=spec(ge=1, le=3))
+    activation: str = field(metadata=spec(choices=("tanh", "relu", "elu", "sigmoid")))
+    optimizer: str = field(metadata=spec(choices=("adam", "sgd")))
+    lr: float = field(metadata=spec(gt=0.0, le=10.0))
+    epochs: int = field(metadata=spec(ge=1, le=100_000))
+    batch_size: int = field(metadata=spec(ge=1))
+    seeds: list[int] = field(metadata=spec(ge=0, nonempty=True, unique=True))
+    plateau_rel_mse: float = field(metadata=spec(gt=0.0, le=1.0))
+
+
+@dataclass(frozen=True)
+class EvaluateParams:
+    latent_dim: int = field(metadata=spec(ge=1, le=3))
+    emd_points: int = field(metadata=spec(ge=2, le=20_000))
+    emd_normalise: str = field(metadata=spec(choices=("zscore", "scale", "none")))
+    emd_align: str = field(metadata=spec(choices=("procrustes", "none")))
+    emd_cost: str = field(metadata=spec(choices=("sqeuclidean", "euclidean")))
+    emd_max_iter: int = field(metadata=spec(ge=1000))
+    svm_labels: list[int | str] = field(metadata=spec(nonempty=True, unique=True))
+    svm_draws: int = field(metadata=spec(ge=1, le=1000))
+    svm_kernel: str = field(metadata=spec(choices=("rbf", "linear")))
+    svm_c: float = field(metadata=spec(gt=0.0))
+    seed: int = field(metadata=spec(ge=0))
+
+    def check(self, prefix: str) -> None:
+        for n in self.svm_labels:
+            if n == "all":
+                continue
+            if isinstance(n, str) or n < 2:
+                raise ParamError(
+                    f"{prefix}.svm_labels: item {n!r} is not accepted; use integers >= 2 or 'all'"
+                )
+
+
+def check_label_counts(labels: list[int | str], n_train: int, prefix: str = "evaluate.svm_labels") -> None:
+    """A label count must fit in the training split, which is known only once data exists."""
+    for n in labels:
+        if n != "all" and n > n_train:
+            raise ParamError(f"{prefix}: {n} labels requested but the training split has {n_train} points")

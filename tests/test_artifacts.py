@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from metahebb.artifacts import ArtifactError, load_arrays, save_arrays, save_json
+from metahebb.latents import load_latents, save_latents
+
+
+def test_arrays_round_trip_and_leave_no_temp_files(tmp_path):
+    path = save_arrays(tmp_path / "a" / "x.npz", x=np.arange(3.0))
+    np.testing.assert_array_equal(load_arrays(path, required=("x",))["x"], np.arange(3.0))
+    assert [p.name for p in path.parent.iterdir()] == ["x.npz"]
+
+
+def test_unreadable_missing_and_nan_files_name_the_file(tmp_path):
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(ArtifactError, match=r"bad.npz: unreadable.*dvc repro -f"):
+        load_arrays(tmp_path / "bad.npz")
+    with pytest.raises(ArtifactError, match="gone.npz: file not found"):
+        load_arrays(tmp_path / "gone.npz")
+    save_arrays(tmp_path / "nan.npz", x=np.array([1.0, np.nan]))
+    with pytest.raises(ArtifactError, match="x holds NaN"):
+        load_arrays(tmp_path / "nan.npz", required=("x",))
+    with pytest.raises(ArtifactError, match="lacks y"):
+        load_arrays(tmp_path / "nan.npz", required=("y",))
+
+
+def test_json_refuses_nan_and_rounds(tmp_path):
+    with pytest.raises(ArtifactError, match="m.json.a.b"):
+        save_json(tmp_path / "m.json", {"a": {"b": float("nan")}})
+    assert not (tmp_path / "m.json").exists()
+    save_json(tmp_path / "m.json", {"a": 0.1 + 0.2})
+    assert (tmp_path / "m.json").read_text().strip() == '{\n  "a": 0.3\n}'
+
+
+def test_latents_round_trip(tmp_path):
+    train, test = np.ones((2, 5, 3)), np.zeros((2, 4, 3))
+    save_latents(tmp_path / "l.npz", {"last": (train, test), "concat": (train, test)}, seeds=[3, 4])
+    views, seeds = load_latents(tmp_path / "l.npz")
+    assert list(views) == ["last", "concat"] and list(seeds) == [3, 4]
+    with pytest.raises(ValueError, match="expected shape"):
+        save_latents(tmp_path / "l.npz", {"last": (train[0], test)}, seeds=[3, 4])

@@ -1,0 +1,119 @@
+"""End to end: the real pipeline with tiny params in a temporary git + DVC repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from metahebb.params import read_params
+
+TINY = {
+    "data": {"n_samples": 120},
+    "backprop": {"hidden": 6, "epochs": 3, "seeds": [0, 1]},
+    "evaluate": {"svm_labels": [2, 8, "all"], "svm_draws": 2, "emd_points": 40},
+}
+
+
+def tiny_params(repo: Path) -> dict:
+    params = read_params(repo / "params.yaml")
+    for group, overrides in TINY.items():
+        params[group].update(overrides)
+    return params
+
+
+def _env() -> dict:
+    env = dict(
+        os.environ, DVC_NO_ANALYTICS="1", GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@t", GIT_COMMITTER_NAME="t"
+    )
+    env["GIT_COMMITTER_EMAIL"] = "t@t"
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # `python` in dvc.yaml is ours
+    return env
+
+
+def _run(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=cwd, env=_env(), capture_output=True, text=True)
+
+
+def _ok(args: list[str], cwd: Path) -> str:
+    result = _run(args, cwd)
+    assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture
+def workdir(repo, tmp_path) -> Path:
+    for name in ("dvc.yaml", ".dvcignore", ".gitignore"):
+        shutil.copy(repo / name, tmp_path / name)
+    for name in ("stages", "src"):
+        shutil.copytree(
+            repo / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+        )
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(tiny_params(repo), sort_keys=False))
+    return tmp_path
+
+
+def dvc(*args: str) -> list[str]:
+    return [sys.executable, "-m", "dvc", *args]
+
+
+@pytest.mark.slow
+def test_tiny_pipeline_runs_and_is_up_to_date(workdir):
+    _ok(["git", "init", "-q"], workdir)
+    _ok(dvc("init", "-q"), workdir)
+    _ok(["git", "add", "-A"], workdir)
+    _ok(["git", "commit", "-q", "-m", "tiny"], workdir)
+    _ok(dvc("repro"), workdir)
+
+    params = read_params(workdir / "params.yaml")
+    for ds in params["datasets"]:
+        for model in ["raw", "true", *params["backprop"]["architectures"]]:
+            scores = json.loads((workdir / f"metrics/evaluate/{ds}/{model}.json").read_text())
+            for view in scores.values():
+                assert 0.0 <= view["emd"]["mean"] < 10.0
+                assert set(view["svm_acc"]) == {"n2", "n8", "nall"}
+                assert all(0.0 <= v["mean"] <= 1.0 for v in view["svm_acc"].values())
+        for arch in params["backprop"]["architectures"]:
+            train = json.loads((workdir / f"metrics/train/{ds}/{arch}.json").read_text())
+            assert set(train["plateau"]) == {"0", "1"}
+    assert (workdir / "reports/results.md").read_text().startswith("# Results")
+    assert (workdir / "reports/figures/backprop_latents.png").stat().st_size > 10_000
+    assert "up to date" in _ok(dvc("status"), workdir)
+
+    # a param invalidates exactly the stages that read it
+    params["evaluate"]["svm_c"] = 2.0
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    stale = set(json.loads(_ok(dvc("status", "--json"), workdir)))
+    assert stale and all(s.startswith(("evaluate_", "figures")) for s in stale), stale
+
+
+@pytest.mark.parametrize(
+    "group, key, value, expected",
+    [
+        ("data", "noise", -1.0, "error: data.noise=-1.0: accepted values are >= 0.0"),
+        ("data", "ambient_dim", 1, "error: data.ambient_dim=1: accepted values are >= 2"),
+        ("data", "missing", None, "error: data.missing: unknown key"),
+    ],
+)
+def test_bad_params_stop_a_stage_with_one_line_and_no_output(workdir, group, key, value, expected):
+    params = read_params(workdir / "params.yaml")
+    params[group][key] = value
+    (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    result = _run([sys.executable, "stages/make_data.py", "circles"], workdir)
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith(expected) and len(result.stderr.strip().splitlines()) == 1
+    assert not (workdir / "data").exists()
+
+
+def test_unknown_dataset_argument_is_one_line(workdir):
+    result = _run([sys.executable, "stages/make_data.py", "spirals"], workdir)
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip() == "error: dataset='spirals': accepted values are one of circles, moons, blobs"
+    )
