@@ -55,6 +55,7 @@ def test_a_distorted_latent_scores_worse_than_a_linear_one(moons, params):
     assert latent_emd(squashed, moons, params) > 0.01
 
 
+@pytest.mark.filterwarnings("ignore:numItermax reached")
 def test_solver_iteration_limit_is_an_error_not_a_silent_value(moons):
     with pytest.raises(RuntimeError, match="emd_max_iter"):
         emd(moons, moons[::-1] + 1.0, max_iter=10)
