@@ -1,4 +1,4 @@
-"""Stage figures: PNG figures in the spirit of the paper's Figure 2, and `reports/results.md`.
+"""Stage figures: the paper's Figures 2 and 3 redrawn from our runs, and `reports/results.md`.
 
 python stages/figures.py
 """
@@ -8,58 +8,106 @@ from __future__ import annotations
 import logging
 
 import pandas as pd
+import torch
 
 from metahebb import figures, stage
 from metahebb.artifacts import load_arrays, load_json, save_figure, save_text
 from metahebb.latents import load_latents
-from metahebb.params import BackpropParams, EvaluateParams, load_datasets, load_group
-from metahebb.report import results_markdown
+from metahebb.params import (
+    BackpropParams,
+    EvaluateParams,
+    HebbianParams,
+    KCapRNNParams,
+    MetaParams,
+    RuleParams,
+    load_datasets,
+    load_group,
+)
+from metahebb.report import hebbian_markdown, results_markdown
+from metahebb.rules import MATRICES, make_rule
 
 log = logging.getLogger("figures")
 REFERENCES = ["raw", "true"]
+OUT = "reports/figures"
+
+
+def per_dataset(datasets: list[str], models: list[str], read) -> dict[str, dict]:
+    return {m: {ds: read(ds, m) for ds in datasets} for m in models}
+
+
+def primary_test_latent(ds: str, model: str):
+    views, _ = load_latents(f"data/latents/{ds}/{model}.npz")
+    return next(iter(views.values()))[1][0]  # test points of the first seed
+
+
+def save(name: str, fig) -> None:
+    save_figure(f"{OUT}/{name}", fig)
+    figures.close(fig)
 
 
 def main(argv: list[str]) -> None:
     datasets = load_datasets()
-    models = load_group(BackpropParams, "backprop").architectures
+    backprop = load_group(BackpropParams, "backprop").architectures
+    learned = load_group(MetaParams, "meta_train").rules
+    rules = load_group(HebbianParams, "train_hebbian").rules + learned
     evaluate = load_group(EvaluateParams, "evaluate")
+    models = REFERENCES + backprop + rules
 
     data = {ds: load_arrays(f"data/datasets/{ds}.npz", required=("z", "y", "is_test")) for ds in datasets}
-    scores = {
-        m: {ds: load_json(f"metrics/evaluate/{ds}/{m}.json") for ds in datasets} for m in REFERENCES + models
-    }
-    train = {m: {ds: load_json(f"metrics/train/{ds}/{m}.json") for ds in datasets} for m in models}
-    losses = {m: {ds: pd.read_csv(f"metrics/train/{ds}/{m}_loss.csv") for ds in datasets} for m in models}
-    svm = {
-        m: {ds: pd.read_csv(f"metrics/evaluate/{ds}/{m}_svm.csv") for ds in datasets}
-        for m in REFERENCES + models
-    }
-    latents = {
-        m: {ds: next(iter(load_latents(f"data/latents/{ds}/{m}.npz")[0].values()))[1][0] for ds in datasets}
-        for m in models
-    }
+    scores = per_dataset(datasets, models, lambda ds, m: load_json(f"metrics/evaluate/{ds}/{m}.json"))
+    train = per_dataset(datasets, backprop + rules, lambda ds, m: load_json(f"metrics/train/{ds}/{m}.json"))
+    losses = per_dataset(
+        datasets, backprop + rules, lambda ds, m: pd.read_csv(f"metrics/train/{ds}/{m}_loss.csv")
+    )
+    svm = per_dataset(datasets, models, lambda ds, m: pd.read_csv(f"metrics/evaluate/{ds}/{m}_svm.csv"))
+    latents = per_dataset(datasets, backprop + rules, primary_test_latent)
     emds = {m: {ds: next(iter(scores[m][ds].values()))["emd"]["mean"] for ds in datasets} for m in models}
-
     truths = {ds: d["z"][d["is_test"]] for ds, d in data.items()}
     labels = {ds: d["y"][d["is_test"]] for ds, d in data.items()}
-    out = "reports/figures"
-    for name, fig in (
-        ("backprop_latents.png", figures.latent_grid(truths, labels, latents, emds, evaluate.emd_normalise)),
-        ("backprop_loss.png", figures.loss_curves(losses)),
-        ("backprop_svm_accuracy.png", figures.accuracy_vs_labels(svm)),
-    ):
-        save_figure(f"{out}/{name}", fig)
-        figures.close(fig)
+
+    def grid(names: list[str]):
+        return figures.latent_grid(
+            truths, labels, {m: latents[m] for m in names}, emds, evaluate.emd_normalise
+        )
+
+    # Figure 2: backprop MLP vs RNN
+    save("backprop_latents.png", grid(backprop))
+    save("backprop_loss.png", figures.loss_curves({m: losses[m] for m in backprop}))
+    save("backprop_svm_accuracy.png", figures.accuracy_vs_labels({m: svm[m] for m in REFERENCES + backprop}))
+    # Figure 3: k-cap RNNs trained by each frozen rule
+    if rules:
+        save("hebbian_latents.png", grid(rules))
+        save("hebbian_loss.png", figures.loss_curves({m: losses[m] for m in rules}, "reconstruction MSE"))
+        reference = ["rnn"] if "rnn" in backprop else []
+        save(
+            "hebbian_svm_accuracy.png",
+            figures.accuracy_vs_labels({m: svm[m] for m in REFERENCES + reference + rules}),
+        )
+    if learned:
+        histories = {r: pd.read_csv(f"metrics/meta_train/{r}.csv") for r in learned}
+        save("meta_loss.png", figures.meta_loss_curves(histories))
+        rnn, rule_params = load_group(KCapRNNParams, "kcap_rnn"), load_group(RuleParams, "rules")
+        tables = {}
+        for r in learned:
+            theta = torch.load(f"data/rules/{r}.pt", weights_only=True)["theta"]
+            rule = make_rule(r, rule_params, rnn.T, theta=theta)
+            tables[r] = {m: rule.tabulate(m) for m in MATRICES}
+        save("rule_tables.png", figures.rule_tables(tables))
 
     definition = (
         f"test latents -> PCA to {evaluate.latent_dim}D -> {evaluate.emd_normalise} (the truth alike) -> "
         f"{evaluate.emd_align} alignment -> exact EMD, {evaluate.emd_cost} cost, ≤{evaluate.emd_points} points"
     )
+    label_counts = [str(n) for n in evaluate.svm_labels]
     text = results_markdown(
-        datasets, REFERENCES + models, scores, train, [str(n) for n in evaluate.svm_labels], definition
+        datasets, REFERENCES + backprop, scores, {m: train[m] for m in backprop}, label_counts, definition
     )
+    if rules:
+        text += "\n" + hebbian_markdown(
+            datasets, rules, learned, REFERENCES + backprop, scores, train, label_counts
+        )
     save_text("reports/results.md", text)
-    log.info("wrote %s and reports/results.md", out)
+    log.info("wrote %s and reports/results.md", OUT)
 
 
 if __name__ == "__main__":

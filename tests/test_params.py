@@ -11,7 +11,12 @@ from metahebb.params import (
     BackpropParams,
     DataParams,
     EvaluateParams,
+    HebbianParams,
+    KCapRNNParams,
+    MetaParams,
     ParamError,
+    RuleParams,
+    StabiliserParams,
     check_label_counts,
     load_datasets,
     parse_group,
@@ -27,6 +32,17 @@ def test_default_params_validate(raw):
     parse_group(DataParams, raw["data"], "data")
     parse_group(BackpropParams, raw["backprop"], "backprop")
     parse_group(EvaluateParams, raw["evaluate"], "evaluate")
+
+
+def test_default_issue3_params_validate(raw):
+    for group, cls in [
+        ("kcap_rnn", KCapRNNParams),
+        ("stabilisers", StabiliserParams),
+        ("rules", RuleParams),
+        ("meta_train", MetaParams),
+        ("train_hebbian", HebbianParams),
+    ]:
+        parse_group(cls, raw[group], group)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,9 @@ TINY = {
     "data": {"n_samples": 120},
     "backprop": {"hidden": 6, "epochs": 3, "seeds": [0, 1]},
     "evaluate": {"svm_labels": [2, 8, "all"], "svm_draws": 2, "emd_points": 40},
+    "kcap_rnn": {"m": 16, "k": 4},
+    "meta_train": {"steps": 6, "population": 4, "reset_every": 3, "batch_size": 8},
+    "train_hebbian": {"epochs": 2, "seeds": [0, 1]},
 }
 
 
@@ -72,8 +75,9 @@ def test_tiny_pipeline_runs_and_is_up_to_date(workdir):
     _ok(dvc("repro"), workdir)
 
     params = read_params(workdir / "params.yaml")
+    rules = params["train_hebbian"]["rules"] + params["meta_train"]["rules"]
     for ds in params["datasets"]:
-        for model in ["raw", "true", *params["backprop"]["architectures"]]:
+        for model in ["raw", "true", *params["backprop"]["architectures"], *rules]:
             scores = json.loads((workdir / f"metrics/evaluate/{ds}/{model}.json").read_text())
             for view in scores.values():
                 assert 0.0 <= view["emd"]["mean"] < 10.0
@@ -82,8 +86,23 @@ def test_tiny_pipeline_runs_and_is_up_to_date(workdir):
         for arch in params["backprop"]["architectures"]:
             train = json.loads((workdir / f"metrics/train/{ds}/{arch}.json").read_text())
             assert set(train["plateau"]) == {"0", "1"}
+        for rule in rules:
+            train = json.loads((workdir / f"metrics/train/{ds}/{rule}.json").read_text())
+            assert set(train["seeds"]) == {"0", "1"} and 0 <= train["collapsed_runs"] <= 2
+            assert 1 <= train["distinct_codes_last"] <= 36  # at most the test points of 120
+    for rule in params["meta_train"]["rules"]:
+        meta = json.loads((workdir / f"metrics/meta_train/{rule}.json").read_text())
+        assert all(isinstance(v, int | float) for v in meta.values())
     assert (workdir / "reports/results.md").read_text().startswith("# Results")
-    assert (workdir / "reports/figures/backprop_latents.png").stat().st_size > 10_000
+    for figure in (
+        "backprop_latents",
+        "backprop_svm_accuracy",
+        "hebbian_latents",
+        "meta_loss",
+        "rule_tables",
+    ):
+        assert (workdir / f"reports/figures/{figure}.png").stat().st_size > 10_000
+    assert "k-cap RNNs trained by a frozen rule" in (workdir / "reports/results.md").read_text()
     assert "up to date" in _ok(dvc("status"), workdir)
 
     # a param invalidates exactly the stages that read it

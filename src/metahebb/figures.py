@@ -104,3 +104,42 @@ def accuracy_vs_labels(curves: dict[str, dict[str, pd.DataFrame]]) -> Figure:
 
 def close(fig: Figure) -> None:
     plt.close(fig)
+
+
+def meta_loss_curves(histories: dict[str, pd.DataFrame], window: int = 20) -> Figure:
+    """Meta-loss per step of each meta-trained rule, smoothed by a running mean."""
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    for rule, table in histories.items():
+        ax.plot(table["step"], table["meta_loss"].rolling(window, min_periods=1).mean(), label=rule)
+    ax.set_xlabel("meta-training step")
+    ax.set_ylabel(f"meta-loss (running mean of {window})")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def rule_tables(tables: dict[str, dict[str, dict]]) -> Figure:
+    """What each learned rule does: the synapse change for every (pre, post) firing pattern.
+
+    Rows of a panel are post-synaptic patterns over the unrolled steps, columns pre-synaptic
+    ones; red potentiates, blue depresses. One row of panels per rule, one column per matrix.
+    """
+    rules = list(tables)
+    matrices = list(next(iter(tables.values())))
+    fig, axes = plt.subplots(
+        len(rules), len(matrices), figsize=(4.2 * len(matrices), 4.2 * len(rules)), squeeze=False
+    )
+    for row, rule in enumerate(rules):
+        for col, matrix in enumerate(matrices):
+            t, ax = tables[rule][matrix], axes[row, col]
+            values = np.asarray(t["values"])
+            bound = float(np.abs(values).max()) or 1.0
+            image = ax.imshow(values, cmap="RdBu_r", vmin=-bound, vmax=bound, aspect="auto")
+            ax.set_title(f"{rule}: M_{matrix}", fontsize=10)
+            ax.set_xticks(range(len(t["pre"])), t["pre"], rotation=90, fontsize=6)
+            ax.set_yticks(range(len(t["post"])), t["post"], fontsize=6)
+            ax.set_xlabel("pre-synaptic pattern", fontsize=8)
+            ax.set_ylabel("post-synaptic pattern", fontsize=8)
+            fig.colorbar(image, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    return fig

@@ -261,3 +261,83 @@ def check_label_counts(labels: list[int | str], n_train: int, prefix: str = "eva
     for n in labels:
         if n != "all" and n > n_train:
             raise ParamError(f"{prefix}: {n} labels requested but the training split has {n_train} points")
+
+
+# ---- k-cap RNN, rules, meta-training, frozen-rule training (issue 3)
+
+RULE_NAMES = ("none", "hebb", "oja", "learned", "learned_extended")
+META_TRAINED_RULES = ("learned", "learned_extended")  # theta comes from the meta_train stage
+FIXED_RULES = tuple(r for r in RULE_NAMES if r not in META_TRAINED_RULES)
+
+
+@dataclass(frozen=True)
+class KCapRNNParams:
+    """The inner model: m neurons, k of them fire, unrolled T recurrent steps."""
+
+    m: int = field(metadata=spec(ge=2, le=4096))
+    k: int = field(metadata=spec(ge=1))
+    T: int = field(metadata=spec(ge=1, le=32))
+    bias: bool
+    readout: str = field(metadata=spec(choices=("linear", "kcap")))
+    init: str = field(metadata=spec(choices=("gaussian", "uniform")))
+    init_gain: float = field(metadata=spec(gt=0.0))
+
+    def check(self, prefix: str) -> None:
+        if self.k >= self.m:
+            raise ParamError(f"{prefix}.k={self.k}: must be < m={self.m} (and >= 1)")
+
+
+@dataclass(frozen=True)
+class StabiliserParams:
+    """Shared by every rule, so that rules are compared on equal terms."""
+
+    homeostasis: bool
+    homeostasis_rate: float = field(metadata=spec(ge=0.0))
+    normalise_rows: bool
+    clip: float = field(metadata=spec(ge=0.0))
+
+
+@dataclass(frozen=True)
+class RuleParams:
+    hebb_lr: float = field(metadata=spec(ge=0.0))
+    oja_lr: float = field(metadata=spec(ge=0.0))
+    hidden: int = field(metadata=spec(ge=1, le=1024))
+    init_step: float = field(metadata=spec(gt=0.0))
+    neighbours: int = field(metadata=spec(ge=0, le=64))
+    seed: int = field(metadata=spec(ge=0))
+    # Defaults below are the paper's form (a free MLP with a log-scale step); params.yaml sets ours.
+    base: str = field(default="none", metadata=spec(choices=("none", "hebb")))
+    max_step: float = field(default=0.0, metadata=spec(ge=0.0))
+    residual_gain: float = field(default=1.0, metadata=spec(ge=0.0))
+
+    def check(self, prefix: str) -> None:
+        if self.max_step > 0 and self.init_step >= self.max_step:
+            raise ParamError(f"{prefix}.init_step={self.init_step}: must be < max_step={self.max_step}")
+
+
+@dataclass(frozen=True)
+class MetaParams:
+    rules: list[str] = field(metadata=spec(choices=META_TRAINED_RULES, unique=True))
+    datasets: list[str] = field(metadata=spec(choices=DATASET_NAMES, nonempty=True, unique=True))
+    steps: int = field(metadata=spec(ge=1, le=1_000_000))
+    lr: float = field(metadata=spec(gt=0.0, le=10.0))
+    population: int = field(metadata=spec(ge=1, le=4096))
+    batch_size: int = field(metadata=spec(ge=1))
+    reset_every: int = field(metadata=spec(ge=1))
+    lookahead: int = field(metadata=spec(ge=1, le=64))
+    relaxation: str = field(metadata=spec(choices=("ste", "soft")))
+    temperature: float = field(metadata=spec(gt=0.0))
+    objective: str = field(metadata=spec(choices=("paper", "ridge", "both")))
+    ridge_lambda: float = field(metadata=spec(gt=0.0))
+    grad_clip: float = field(metadata=spec(gt=0.0))
+    seed: int = field(metadata=spec(ge=0))
+    collapse_penalty: float = field(default=0.0, metadata=spec(ge=0.0))
+
+
+@dataclass(frozen=True)
+class HebbianParams:
+    rules: list[str] = field(metadata=spec(choices=FIXED_RULES, unique=True))
+    epochs: int = field(metadata=spec(ge=1, le=100_000))
+    batch_size: int = field(metadata=spec(ge=1))
+    seeds: list[int] = field(metadata=spec(ge=0, nonempty=True, unique=True))
+    collapse_codes: int = field(default=10, metadata=spec(ge=1))  # fewer distinct test codes: collapsed

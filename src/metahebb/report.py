@@ -112,3 +112,76 @@ def results_markdown(
         "",
     ]
     return "\n".join(lines)
+
+
+def beats(a: dict, b: dict) -> bool:
+    """Mean of `a` above mean of `b` by more than the two spreads together."""
+    return a["mean"] - b["mean"] > a["std"] + b["std"]
+
+
+def hebbian_markdown(
+    datasets: list[str],
+    rules: list[str],
+    learned: list[str],
+    references: list[str],
+    scores: dict[str, dict[str, dict]],
+    train: dict[str, dict[str, dict]],
+    label_counts: list[str],
+) -> str:
+    """Section 5.2 and the issue's target: k-cap RNNs trained by each rule, beside `none` and backprop."""
+    counts = [n for n in ("8", "32") if n in label_counts] or label_counts[:2]
+    header = ["dataset", "model", "EMD"]
+    header += [f"SVM n={n}" for n in counts] + [f"concat n={n}" for n in counts]
+    header += ["codes (last)", "neurons firing", "collapsed runs"]
+    lines = [
+        "## k-cap RNNs trained by a frozen rule",
+        "",
+        "Primary view: the last state x_{T+1} (backprop: h3); `concat`: all states concatenated. "
+        "Codes: distinct k-cap codes of the last state over the test points, mean over seeds. "
+        "A run with fewer codes than `train_hebbian.collapse_codes` is counted as collapsed.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|---" * len(header) + "|",
+    ]
+    for ds in datasets:
+        for model in references + rules:
+            primary = _primary(scores[model][ds])
+            concat = scores[model][ds].get("concat", primary)
+            cells = [ds, model, fmt(_get(primary, "emd"), 3)]
+            cells += [fmt(_get(primary, "svm_acc", f"n{n}"), 3) for n in counts]
+            cells += [fmt(_get(concat, "svm_acc", f"n{n}"), 3) for n in counts]
+            if model in rules:
+                t = train[model][ds]
+                cells += [f"{_get(t, 'distinct_codes_last'):.0f}", f"{_get(t, 'active_fraction_last'):.2f}"]
+                cells.append(f"{_get(t, 'collapsed_runs')} / {len(_get(t, 'seeds'))}")
+            else:
+                cells += ["–", "–", "–"]
+            lines.append("| " + " | ".join(cells) + " |")
+
+    lines += [
+        "",
+        f"Target: a learned rule beats `none` at {' and '.join(counts)} labels (primary view, "
+        "mean over seeds, by more than the two spreads) on at least two of the three datasets.",
+        "",
+    ]
+    if "none" not in rules:
+        return "\n".join(lines + ["- no `none` baseline in `train_hebbian.rules`: nothing to compare with."]) + "\n"
+    for rule in learned:
+        wins = [
+            ds
+            for ds in datasets
+            if all(
+                beats(
+                    _get(_primary(scores[rule][ds]), "svm_acc", f"n{n}"),
+                    _get(_primary(scores["none"][ds]), "svm_acc", f"n{n}"),
+                )
+                for n in counts
+            )
+        ]
+        collapsed = sum(_get(train[rule][ds], "collapsed_runs") for ds in datasets)
+        verdict = "met" if len(wins) >= 2 and not collapsed else "not met"
+        lines.append(
+            f"- `{rule}`: beats `none` on {len(wins)} of {len(datasets)} datasets"
+            f" ({', '.join(wins) or 'none'}); {collapsed} collapsed runs. Target {verdict}."
+        )
+    return "\n".join(lines) + "\n"

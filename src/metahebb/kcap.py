@@ -1,0 +1,48 @@
+"""The k-cap activation `a_k` and the relaxations that let gradients pass through it.
+
+`a_k(x)` sets the k largest entries of the last axis to 1 and the rest to 0. Its gradient is
+zero almost everywhere, so meta-training uses a relaxation:
+
+- `ste` (straight-through): the forward pass is the hard k-cap, the backward pass is that of
+  the soft surrogate below. Inner networks see exactly the codes they will see at evaluation.
+- `soft`: a sigmoid centred between the k-th and (k+1)-th largest entries, whose width is
+  `temperature` times the spread of the entries (k-cap is scale invariant, so the surrogate is
+  too). It approaches the hard k-cap as the temperature goes to 0.
+
+Evaluation and frozen-rule training always use the hard k-cap.
+"""
+
+from __future__ import annotations
+
+import torch
+
+RELAXATIONS = ("ste", "soft", "hard")
+
+
+def kcap(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Exactly k ones per row of the last axis; among equal entries the lowest index wins."""
+    # A stable descending sort keeps tied entries in index order, so ties are deterministic.
+    order = torch.sort(x.detach(), dim=-1, descending=True, stable=True).indices[..., :k]
+    return torch.zeros_like(x).scatter_(-1, order, 1.0)
+
+
+def _soft_kcap(x: torch.Tensor, k: int, temperature: float) -> torch.Tensor:
+    top = torch.topk(x.detach(), k + 1, dim=-1).values if k < x.shape[-1] else None
+    if top is None:
+        return torch.ones_like(x)
+    # The cut sits halfway between the k-th and (k+1)-th entries: the hard k-cap's boundary.
+    cut = 0.5 * (top[..., k - 1 : k] + top[..., k : k + 1])
+    width = temperature * x.detach().std(dim=-1, keepdim=True).clamp_min(1e-6)
+    return torch.sigmoid((x - cut) / width)
+
+
+def relaxed_kcap(x: torch.Tensor, k: int, mode: str = "ste", temperature: float = 0.5) -> torch.Tensor:
+    """k-cap with a usable gradient: `ste` (hard forward), `soft`, or `hard` (no gradient)."""
+    if mode == "hard":
+        return kcap(x, k)
+    soft = _soft_kcap(x, k, temperature)
+    if mode == "soft":
+        return soft
+    if mode == "ste":
+        return kcap(x, k) + (soft - soft.detach())
+    raise ValueError(f"unknown k-cap relaxation {mode!r}; accepted: {', '.join(RELAXATIONS)}")

@@ -1,0 +1,188 @@
+"""Meta-training (section 4.4): Adam on theta through the loss of networks after the rule's update.
+
+    loss(theta) = || (M + f_theta(signals of M on batch a))(x) - x ||^2   on a fresh batch x
+
+The inner weights M are constants (the paper's one-step objective); only the update carries
+theta. `lookahead` K > 1 applies K updates before the loss, differentiating through all of them.
+k-cap enters the gradient through a relaxation (straight-through by default). The first update
+reads the hard k-cap codes of the constant network; later lookahead updates read relaxed ones
+(binary for `ste`, soft for `soft`) so the gradient also flows through what the rule sees.
+
+The rule must improve networks from scratch, not one network: a population of inner networks,
+spread over the meta-training datasets, is trained by the current rule alongside theta, and each
+is re-initialised every `reset_every` updates, at staggered times so all ages are present.
+
+Objectives (`objective`): `paper` scores the rule's own readout M_out. It gives M_in and M_rec
+little signal (a delta rule for M_out already lowers it), so `ridge` instead scores the hidden
+code itself: a closed-form ridge readout of x from [x_{T+1}, 1] fitted on one half of the fresh
+batch and scored on the other (differentiable in the code). `both` adds the two.
+
+Collapse penalty (`collapse_penalty` > 0, added to any objective): the squared deviation of each
+neuron's firing rate over the fresh batch from k/m, at every step, after the update, normalised
+so a uniform code scores 0 and one fixed code scores 1. Inner networks are rolled forward by the
+rule for up to `reset_every` real updates, so the penalty judges the states the rule leads to,
+not only its first step: the one-step objectives alone reward rules that collapse over time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import torch
+
+from metahebb.kcap import kcap, relaxed_kcap
+from metahebb.kcap_rnn import Network, forward, init_network, reconstruction_loss, with_bias
+from metahebb.params import KCapRNNParams, MetaParams, StabiliserParams
+from metahebb.rules import Rule, synapses_of
+from metahebb.runtime import generator
+from metahebb.stabilisers import apply_update, prepare, update_thresholds
+from metahebb.stage import DivergenceError
+
+log = logging.getLogger("meta_train")
+
+
+def ridge_loss(code: torch.Tensor, x: torch.Tensor, lam: float) -> torch.Tensor:
+    """Held-out MSE (P,) of the ridge map code -> x fitted on the first half of the batch."""
+    half = code.shape[1] // 2
+    h = with_bias(code, True)
+    fit, score = h[:, :half], h[:, half:]
+    gram = fit.transpose(1, 2) @ fit + lam * torch.eye(h.shape[-1], dtype=h.dtype)
+    w = torch.linalg.solve(gram, fit.transpose(1, 2) @ x[:, :half])
+    return ((score @ w - x[:, half:]) ** 2).mean(dim=(1, 2))
+
+
+def collapse_penalty(states: torch.Tensor, k: int) -> torch.Tensor:
+    """Per network (P,): mean over neurons and steps of (rate - k/m)^2 / (k/m (1 - k/m)), in [0, 1]."""
+    q = k / states.shape[-1]
+    rate = states.mean(dim=1)  # (P, T+1, m): firing rate over the batch
+    return ((rate - q) ** 2).mean(dim=(1, 2)) / (q * (1 - q))
+
+
+def meta_loss(
+    rule: Rule,
+    net: Network,
+    batches: list[torch.Tensor],
+    rnn: KCapRNNParams,
+    stab: StabiliserParams,
+    params: MetaParams,
+) -> tuple[torch.Tensor, Network]:
+    """Per-network loss (P,) after K = len(batches) - 1 rule updates, and the network after the first."""
+    activation = partial(relaxed_kcap, mode=params.relaxation, temperature=params.temperature)
+    cur, first = net, None
+    for i, x in enumerate(batches[:-1]):
+        # The first update reads the constant network, so its signals are the hard k-cap's.
+        trace = forward(cur, x, rnn, kcap if i == 0 else activation)
+        cur = apply_update(cur, rule(synapses_of(cur, trace, x)), rnn, stab)
+        cur = update_thresholds(cur, trace.states, rnn, stab)
+        first = cur if first is None else first
+    x = batches[-1]
+    trace = forward(cur, x, rnn, activation)
+    loss = torch.zeros(x.shape[0])
+    if params.objective in ("paper", "both"):
+        loss = loss + reconstruction_loss(trace.output, x)
+    if params.objective in ("ridge", "both"):
+        loss = loss + ridge_loss(trace.states[:, :, -1], x, params.ridge_lambda)
+    if params.collapse_penalty > 0:
+        loss = loss + params.collapse_penalty * collapse_penalty(trace.states, rnn.k)
+    return loss, first
+
+
+def _rebirth(net: Network, old: torch.Tensor, new: Network) -> Network:
+    fields = {}
+    for f in ("w_in", "w_rec", "w_out", "h"):
+        a = getattr(net, f).clone()
+        a[old] = getattr(new, f)
+        fields[f] = a
+    return Network(**fields)
+
+
+@dataclass(frozen=True)
+class MetaResult:
+    theta: dict[str, torch.Tensor]
+    history: dict[str, np.ndarray]  # "meta_loss" and "meta_loss_<dataset>", one value per step
+    summary: dict[str, float]
+
+
+def meta_train(
+    data: dict[str, np.ndarray],
+    rule: Rule,
+    rnn: KCapRNNParams,
+    stab: StabiliserParams,
+    params: MetaParams,
+    log_every: int = 50,
+) -> MetaResult:
+    """Train the rule's theta on the standardised training inputs of each dataset in `data`."""
+    names = list(data)
+    pools = [torch.from_numpy(data[d]) for d in names]
+    n = pools[0].shape[1]
+    pop = params.population
+    which = [p % len(names) for p in range(pop)]  # the dataset each inner network lives on
+    gen = generator(params.seed)
+    optimiser = torch.optim.Adam(rule.parameters(), lr=params.lr)
+
+    def fresh(count: int) -> Network:
+        return prepare(init_network(count, n, rnn, gen), rnn, stab)
+
+    def draw() -> torch.Tensor:
+        return torch.stack(
+            [pools[d][torch.randint(len(pools[d]), (params.batch_size,), generator=gen)] for d in which]
+        )
+
+    net = fresh(pop)
+    age = torch.tensor([p * params.reset_every // pop for p in range(pop)])
+    history = {"meta_loss": [], **{f"meta_loss_{d}": [] for d in names}}
+    for step in range(params.steps):
+        batches = [draw() for _ in range(params.lookahead + 1)]
+        if params.objective != "paper":
+            batches[-1] = torch.cat([batches[-1], draw()], dim=1)  # two halves: ridge fit and score
+        losses, stepped = meta_loss(rule, net, batches, rnn, stab, params)
+        per_dataset = {
+            d: losses[[p for p in range(pop) if which[p] == i]].mean() for i, d in enumerate(names)
+        }
+        for d, v in per_dataset.items():
+            if not torch.isfinite(v):
+                raise DivergenceError(
+                    f"meta_train: meta-loss is {v.item()} at step {step + 1} on dataset {d}"
+                )
+        loss = losses.mean()
+        optimiser.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(rule.parameters(), params.grad_clip)
+        optimiser.step()
+        for p in rule.parameters():
+            if not torch.isfinite(p).all():
+                raise DivergenceError(
+                    f"meta_train: theta is not finite after step {step + 1} (datasets {names})"
+                )
+
+        # Inner networks advance by the update they just made, and the oldest are reborn.
+        net = stepped.detach()
+        age += 1
+        old = age >= params.reset_every
+        if old.any():
+            net = _rebirth(net, old, fresh(int(old.sum())))
+            age[old] = 0
+        history["meta_loss"].append(loss.item())
+        for d, v in per_dataset.items():
+            history[f"meta_loss_{d}"].append(v.item())
+        if log_every and (step + 1) % log_every == 0:
+            log.info(
+                "step %d/%d meta-loss %.4f",
+                step + 1,
+                params.steps,
+                np.mean(history["meta_loss"][-log_every:]),
+            )
+    hist = {k: np.asarray(v) for k, v in history.items()}
+    tail = max(1, params.steps // 10)
+    summary = {
+        "meta_loss_first": float(hist["meta_loss"][:tail].mean()),
+        "meta_loss_final": float(hist["meta_loss"][-tail:].mean()),
+        **{f"{k}_final": float(v[-tail:].mean()) for k, v in hist.items() if k != "meta_loss"},
+    }
+    for name in getattr(rule, "log_step", {}):
+        summary[f"step_{name}"] = float(rule.step(name).item())
+    theta = {k: v.detach().clone() for k, v in rule.state_dict().items()}
+    return MetaResult(theta, hist, summary)

@@ -1,0 +1,47 @@
+"""Registry of plasticity rules: a new rule is one file plus one line here.
+
+rule = make_rule("learned", rule_params, T=3)
+delta = rule(synapses_of(net, trace, x))   # {"in": dW_in, "rec": dW_rec, "out": dW_out}
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from metahebb.params import META_TRAINED_RULES, RULE_NAMES, RuleParams
+from metahebb.rules.base import MATRICES, Rule, Synapses, synapses_of
+from metahebb.rules.hebb import HebbRule
+from metahebb.rules.learned import LearnedRule
+from metahebb.rules.none import NoRule
+from metahebb.rules.oja import OjaRule
+
+
+def _learned(p: RuleParams, T: int, neighbours: int) -> LearnedRule:
+    base_lr = p.hebb_lr if p.base == "hebb" else 0.0
+    return LearnedRule(T, p.hidden, p.init_step, neighbours, p.seed, base_lr, p.max_step, p.residual_gain)
+
+
+RULES: dict[str, Callable[[RuleParams, int], Rule]] = {
+    "none": lambda p, T: NoRule(),
+    "hebb": lambda p, T: HebbRule(p.hebb_lr),
+    "oja": lambda p, T: OjaRule(p.oja_lr),
+    "learned": lambda p, T: _learned(p, T, neighbours=0),
+    "learned_extended": lambda p, T: _learned(p, T, neighbours=p.neighbours),
+}
+assert tuple(RULES) == RULE_NAMES, "params.RULE_NAMES must list the registered rules"
+
+# Rules whose theta comes from the meta_train stage.
+META_TRAINED = META_TRAINED_RULES
+
+
+def make_rule(name: str, params: RuleParams, T: int, theta: dict | None = None) -> Rule:
+    """A rule for RNNs unrolled T steps; a learned rule takes its meta-trained `theta` if given."""
+    if name not in RULES:
+        raise ValueError(f"unknown rule {name!r}; registered: {', '.join(RULES)}")
+    rule = RULES[name](params, T)
+    if theta is not None:
+        rule.load_state_dict(theta)
+    return rule
+
+
+__all__ = ["MATRICES", "META_TRAINED", "RULES", "Rule", "Synapses", "make_rule", "synapses_of"]

@@ -1,0 +1,68 @@
+"""Stage meta_train: learn a plasticity rule's theta on the meta-training datasets.
+
+python stages/meta_train.py <rule>        (a learned rule: learned, learned_extended)
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pandas as pd
+
+from metahebb import stage
+from metahebb.artifacts import load_arrays, save_json, save_table, save_torch
+from metahebb.hebbian_train import standardise
+from metahebb.meta_train import meta_train
+from metahebb.params import (
+    KCapRNNParams,
+    MetaParams,
+    RuleParams,
+    RuntimeParams,
+    StabiliserParams,
+    load_datasets,
+    load_group,
+    require_choice,
+)
+from metahebb.rules import make_rule
+from metahebb.runtime import configure
+
+log = logging.getLogger("meta_train")
+
+
+def main(argv: list[str]) -> None:
+    (name,) = argv
+    params = load_group(MetaParams, "meta_train")
+    require_choice("rule", name, params.rules)
+    runtime = load_group(RuntimeParams, "runtime")
+    rnn = load_group(KCapRNNParams, "kcap_rnn")
+    stab = load_group(StabiliserParams, "stabilisers")
+    rules = load_group(RuleParams, "rules")
+    for ds in params.datasets:  # meta-training reads what make_data made
+        require_choice("meta_train.datasets", ds, load_datasets())
+    configure(runtime.threads, "cpu")  # the inner networks are tiny; CPU is faster than a launch
+
+    data = {}
+    for ds in params.datasets:
+        arrays = load_arrays(f"data/datasets/{ds}.npz", required=("x", "is_test"))
+        data[ds] = standardise(arrays["x"], arrays["is_test"])[~arrays["is_test"]]  # never the test points
+    rule = make_rule(name, rules, rnn.T)
+    start = time.perf_counter()
+    result = meta_train(data, rule, rnn, stab, params)
+    log.info(
+        "%s: %d steps in %.1fs, meta-loss %.4f -> %.4f",
+        name,
+        params.steps,
+        time.perf_counter() - start,
+        result.summary["meta_loss_first"],
+        result.summary["meta_loss_final"],
+    )
+
+    save_torch(f"data/rules/{name}.pt", {"rule": name, "theta": result.theta})
+    table = pd.DataFrame({"step": range(1, params.steps + 1), **result.history})
+    save_table(f"metrics/meta_train/{name}.csv", table)
+    save_json(f"metrics/meta_train/{name}.json", result.summary)
+
+
+if __name__ == "__main__":
+    stage.run(main)

@@ -1,0 +1,119 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from metahebb.hebbian_train import collapse_stats, train_hebbian, train_summary
+from metahebb.kcap_rnn import init_network
+from metahebb.params import (
+    RULE_NAMES,
+    HebbianParams,
+    KCapRNNParams,
+    ParamError,
+    RuleParams,
+    StabiliserParams,
+    parse_group,
+)
+from metahebb.rules import make_rule
+from metahebb.rules.base import Rule
+from metahebb.runtime import generator
+from metahebb.stabilisers import prepare
+
+RNN = KCapRNNParams(m=16, k=4, T=2, bias=True, readout="linear", init="gaussian", init_gain=1.0)
+STAB = StabiliserParams(homeostasis=True, homeostasis_rate=0.05, normalise_rows=True, clip=0.1)
+RULES = RuleParams(hebb_lr=0.01, oja_lr=0.01, hidden=8, init_step=0.01, neighbours=1, seed=0)
+HEBB = HebbianParams(rules=["none", "hebb", "oja"], epochs=3, batch_size=8, seeds=[0, 1])
+
+
+def tiny_dataset(n: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((n, 2)) @ rng.standard_normal((2, 5))).astype(np.float32)
+    return x, np.arange(n) % 4 == 0
+
+
+class Spy(Rule):
+    """Wraps a rule and records whether any gradient could be taken while it runs."""
+
+    def __init__(self, inner: Rule) -> None:
+        super().__init__()
+        self.inner, self.seen = inner, []
+
+    def delta(self, name, s):
+        d = self.inner.delta(name, s)
+        self.seen.append((torch.is_grad_enabled(), d.requires_grad, s.weight.requires_grad))
+        return d
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_frozen_rule_training_shapes_and_no_gradients(name):
+    x, is_test = tiny_dataset()
+    spy = Spy(make_rule(name, RULES, RNN.T))
+    result = train_hebbian(x, is_test, spy, RNN, STAB, HEBB)
+    assert spy.seen and not any(any(flags) for flags in spy.seen)
+    n_train, n_test = (~is_test).sum(), is_test.sum()
+    assert result.loss.shape == (HEBB.epochs + 1, 2) and np.isfinite(result.loss).all()
+    assert result.views["last"][0].shape == (2, n_train, RNN.m)
+    assert result.views["concat"][1].shape == (2, n_test, RNN.m * (RNN.T + 1))
+    assert len(result.collapse) == 2
+    assert all(np.isfinite(v) for stats in result.collapse for v in stats.values())
+    assert all(stats["collapsed"] in (0.0, 1.0) for stats in result.collapse)
+
+
+def test_learned_rule_theta_is_untouched():
+    x, is_test = tiny_dataset()
+    rule = make_rule("learned", RULES, RNN.T)
+    before = {k: v.clone() for k, v in rule.state_dict().items()}
+    train_hebbian(x, is_test, rule, RNN, STAB, HEBB)
+    assert all(torch.equal(before[k], v) for k, v in rule.state_dict().items())
+
+
+def test_none_keeps_the_initial_weights_and_seeds_differ():
+    x, is_test = tiny_dataset()
+    result = train_hebbian(x, is_test, make_rule("none", RULES, RNN.T), RNN, STAB, HEBB)
+    start = prepare(init_network(1, 5, RNN, generator(1)), RNN, STAB)
+    assert torch.equal(result.network.w_rec[1], start.w_rec[0])
+    assert not np.array_equal(result.views["last"][1][0], result.views["last"][1][1])
+
+
+def test_per_sample_mode_matches_its_own_rerun():
+    x, is_test = tiny_dataset()
+    params = dataclasses.replace(HEBB, batch_size=1, epochs=1)
+    a, b = (train_hebbian(x, is_test, make_rule("hebb", RULES, RNN.T), RNN, STAB, params) for _ in range(2))
+    assert np.array_equal(a.views["concat"][0], b.views["concat"][0])
+
+
+def test_collapse_stats_detect_a_collapsed_code():
+    states = np.zeros((50, 3, 8), dtype=np.float32)
+    states[:, :, :2] = 1
+    stats = collapse_stats(states)
+    assert stats["distinct_codes_last"] == 1 and stats["active_fraction_last"] == 0.25
+    assert stats["collapsed"] == 1.0
+
+
+def test_collapse_flag_follows_the_collapse_codes_param():
+    states = np.zeros((30, 2, 6), dtype=np.float32)
+    for i in range(30):
+        states[i, :, i % 3] = 1  # three distinct codes
+    assert collapse_stats(states, collapse_codes=3)["collapsed"] == 0.0
+    assert collapse_stats(states, collapse_codes=4)["collapsed"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "over", [{"epochs": 0}, {"batch_size": 0}, {"seeds": []}, {"seeds": [1, 1]}, {"collapse_codes": 0}]
+)
+def test_bad_hebbian_params_fail_with_one_line(over):
+    raw = {**dataclasses.asdict(HEBB), **over}
+    with pytest.raises(ParamError) as err:
+        parse_group(HebbianParams, raw, "train_hebbian")
+    assert "\n" not in str(err.value)
+
+
+def test_train_summary_aggregates_seeds():
+    x, is_test = tiny_dataset()
+    result = train_hebbian(x, is_test, make_rule("hebb", RULES, RNN.T), RNN, STAB, HEBB)
+    summary = train_summary(result, HEBB.seeds)
+    assert set(summary["seeds"]) == {"0", "1"}
+    codes = [s["distinct_codes_last"] for s in result.collapse]
+    assert summary["distinct_codes_last"] == pytest.approx(np.mean(codes))
+    assert summary["collapsed_runs"] == sum(s["collapsed"] for s in result.collapse)

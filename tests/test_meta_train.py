@@ -1,0 +1,126 @@
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from metahebb.kcap import kcap
+from metahebb.kcap_rnn import init_network
+from metahebb.meta_train import collapse_penalty, meta_loss, meta_train
+from metahebb.params import (
+    KCapRNNParams,
+    MetaParams,
+    ParamError,
+    RuleParams,
+    StabiliserParams,
+    parse_group,
+)
+from metahebb.rules import make_rule
+from metahebb.runtime import generator
+from metahebb.stabilisers import prepare
+from metahebb.stage import DivergenceError
+
+RNN = KCapRNNParams(m=16, k=4, T=2, bias=True, readout="linear", init="gaussian", init_gain=1.0)
+STAB = StabiliserParams(homeostasis=True, homeostasis_rate=0.05, normalise_rows=True, clip=0.1)
+RULES = RuleParams(hebb_lr=0.01, oja_lr=0.01, hidden=8, init_step=0.01, neighbours=1, seed=0)
+META = MetaParams(
+    rules=["learned"],
+    datasets=["circles", "moons"],
+    steps=60,
+    lr=0.02,
+    population=4,
+    batch_size=16,
+    reset_every=30,
+    lookahead=1,
+    relaxation="ste",
+    temperature=0.5,
+    objective="paper",
+    ridge_lambda=1.0,
+    grad_clip=1.0,
+    seed=0,
+)
+
+
+def tiny_data(seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    proj = rng.standard_normal((2, 5))
+    return {name: (rng.standard_normal((80, 2)) @ proj).astype(np.float32) for name in ("circles", "moons")}
+
+
+def fixed_loss(rule, params: MetaParams) -> float:
+    """The meta-objective on fixed fresh networks and batches, to compare two thetas fairly."""
+    net = prepare(init_network(8, 5, RNN, generator(99)), RNN, STAB)
+    data = torch.from_numpy(tiny_data(1)["circles"])
+    batches = [data[torch.randint(80, (8, 16), generator=generator(s))] for s in range(params.lookahead + 1)]
+    with torch.no_grad():
+        return meta_loss(rule, net, batches, RNN, STAB, params)[0].mean().item()
+
+
+@pytest.mark.parametrize(
+    "name, over",
+    [("learned", {}), ("learned_extended", {}), ("learned", {"lookahead": 2, "relaxation": "soft"})],
+)
+def test_meta_training_lowers_the_meta_loss(name, over):
+    params = dataclasses.replace(META, **over)
+    rule = make_rule(name, RULES, RNN.T)
+    _check_lowers(name, rule, params)
+
+
+def test_hebb_residual_with_collapse_penalty_lowers_the_meta_loss():
+    rules = dataclasses.replace(RULES, base="hebb", max_step=0.2, init_step=0.02)
+    params = dataclasses.replace(META, collapse_penalty=1.0, lr=0.05)
+    result = _check_lowers("learned", make_rule("learned", rules, RNN.T), params, rules)
+    assert all(0 < result.summary[f"step_{m}"] < rules.max_step for m in ("in", "rec", "out"))
+
+
+def _check_lowers(name, rule, params, rules=RULES):
+    before = fixed_loss(rule, params)
+    result = meta_train(tiny_data(), rule, RNN, STAB, params, log_every=0)
+    assert fixed_loss(rule, params) < 0.9 * before
+    assert len(result.history["meta_loss"]) == params.steps
+    assert set(result.history) == {"meta_loss", "meta_loss_circles", "meta_loss_moons"}
+    assert all(np.isfinite(v) for v in result.summary.values())
+    # theta round-trips into a fresh rule
+    assert make_rule(name, rules, RNN.T, theta=result.theta).tabulate("rec")["values"].shape == (4, 4)
+    return result
+
+
+def test_collapse_penalty_is_zero_for_uniform_firing_and_one_for_a_fixed_code():
+    m, k = 8, 2
+    uniform = torch.zeros(1, m, 3, m)  # every neuron fires in exactly k of m samples, at each step
+    for b in range(m):
+        uniform[0, b, :, [b, (b + 1) % m]] = 1.0
+    assert collapse_penalty(uniform, k).item() == pytest.approx(0.0)
+    fixed = kcap(torch.arange(float(m)).expand(1, 16, 3, m), k)  # the same k neurons always
+    assert collapse_penalty(fixed, k).item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("objective", ["ridge", "both"])
+def test_representation_objectives_run(objective):
+    params = dataclasses.replace(META, objective=objective, steps=5)
+    result = meta_train(tiny_data(), make_rule("learned", RULES, RNN.T), RNN, STAB, params, log_every=0)
+    assert np.isfinite(result.history["meta_loss"]).all()
+
+
+def test_divergence_names_step_and_dataset():
+    data = tiny_data()
+    data["moons"][:] = np.nan
+    with pytest.raises(DivergenceError, match=r"step 1 on dataset moons"):
+        meta_train(data, make_rule("learned", RULES, RNN.T), RNN, STAB, META, log_every=0)
+
+
+@pytest.mark.parametrize(
+    "over",
+    [
+        {"lookahead": 0},
+        {"lr": -0.1},
+        {"datasets": ["circles", "spirals"]},
+        {"relaxation": "gumbel"},
+        {"collapse_penalty": -1.0},
+    ],
+)
+def test_bad_meta_params_fail_with_one_line(over):
+    raw = {**dataclasses.asdict(META), **over}
+    with pytest.raises(ParamError) as err:
+        parse_group(MetaParams, raw, "meta_train")
+    assert "\n" not in str(err.value)

@@ -1,0 +1,197 @@
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from metahebb.kcap import kcap
+from metahebb.kcap_rnn import forward, init_network
+from metahebb.params import RULE_NAMES, KCapRNNParams, ParamError, RuleParams, parse_group
+from metahebb.rules import RULES, make_rule, synapses_of
+from metahebb.rules.base import Synapses
+from metahebb.runtime import generator
+
+
+def rnn_params(**over) -> KCapRNNParams:
+    base = KCapRNNParams(m=16, k=4, T=3, bias=True, readout="linear", init="gaussian", init_gain=1.0)
+    return dataclasses.replace(base, **over)
+
+
+RULE_PARAMS = RuleParams(hebb_lr=0.01, oja_lr=0.01, hidden=8, init_step=0.01, neighbours=1, seed=0)
+P, B, M, N, T = 2, 5, 12, 4, 3
+
+
+def signals():
+    p = rnn_params(m=M, k=3, T=T)
+    net = init_network(P, N, p, generator(0))
+    x = torch.randn(P, B, N, generator=generator(1))
+    return net, synapses_of(net, forward(net, x, p), x)
+
+
+def test_registry_matches_params():
+    assert tuple(RULES) == RULE_NAMES
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_update_shapes(name):
+    net, syn = signals()
+    delta = make_rule(name, RULE_PARAMS, T)(syn)
+    for key, w in net.weights().items():
+        assert delta[key].shape == w.shape
+        assert torch.isfinite(delta[key]).all()
+
+
+def _perturb(s: Synapses, side: str, neuron: int, seed: int) -> Synapses:
+    """Redraw neuron `neuron`'s signals on one side (binary stays binary)."""
+    t = (s.pre if side == "pre" else s.post).clone()
+    g = torch.Generator().manual_seed(seed)
+    binary = s.pre_binary if side == "pre" else s.post_binary
+    new = (
+        torch.randint(0, 2, t[..., neuron].shape, generator=g).float()
+        if binary
+        else torch.randn(t[..., neuron].shape, generator=g)
+    )
+    t[..., neuron] = new
+    return dataclasses.replace(s, **{side: t})
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+@pytest.mark.parametrize("matrix", ["in", "rec", "out"])
+def test_locality(name, matrix):
+    """Changing one neuron's signals leaves every synapse that neither touches nor sees it unchanged."""
+    _, syn = signals()
+    rule = make_rule(name, RULE_PARAMS, T)
+    s = syn[matrix]
+    base = rule.delta(matrix, s)
+    r = rule.neighbours if hasattr(rule, "neighbours") else 0
+    n_pre, n_post = s.pre.shape[-1], s.post.shape[-1]
+    q = 2
+    post_changed = rule.delta(matrix, _perturb(s, "post", q, 5))
+    rows = [i for i in range(n_post) if i != q]
+    assert torch.allclose(post_changed[:, rows], base[:, rows], atol=1e-7)
+    pre_changed = rule.delta(matrix, _perturb(s, "pre", q, 6))
+    seen = {(q + o) % n_pre for o in range(-r, r + 1)}
+    cols = [j for j in range(n_pre) if j not in seen]
+    assert torch.allclose(pre_changed[:, :, cols], base[:, :, cols], atol=1e-7)
+
+
+def hebb_as_learned(lr: float):
+    """A learned rule whose MLPs compute exactly the paired products of plain Hebb."""
+    rule = make_rule("learned", dataclasses.replace(RULE_PARAMS, hidden=T), T)
+    big = 64.0  # a power of two: x + (big * gate - big) is exact
+    with torch.no_grad():
+        for mlp in rule.mlps.values():
+            for p in mlp.parameters():
+                p.zero_()
+        # rec: pre x_1..x_T (bits 0..T-1), post x_2..x_{T+1} (bits T..2T-1): sum_t relu(pre_t + post_t - 1)
+        rec = rule.mlps["rec"]
+        for t in range(T):
+            rec.w1[t, t] = rec.w1[t, T + t] = 1.0
+            rec.b1[t] = -1.0
+            rec.w2[t] = 1.0
+        # in: pre x0_j (real), post x_1..: x0_j * post_1 = relu(x - C(1-p)) - relu(-x - C(1-p))
+        # out: pre x_{T+1} (binary), post [error, target]: error * pre likewise
+        for name, real, gate in (("in", 0, 1), ("out", 1, 0)):
+            mlp = rule.mlps[name]
+            mlp.w1[0, real], mlp.w1[1, real] = 1.0, -1.0
+            mlp.w1[0, gate] = mlp.w1[1, gate] = big
+            mlp.b1[0] = mlp.b1[1] = -big
+            mlp.w2[0], mlp.w2[1] = 1.0, -1.0
+        for p in rule.log_step.values():
+            p.fill_(math.log(lr))
+    return rule
+
+
+def test_hand_set_learned_rule_reproduces_hebb():
+    net, syn = signals()
+    hebb = make_rule("hebb", RULE_PARAMS, T)(syn)
+    learned = hebb_as_learned(RULE_PARAMS.hebb_lr)(syn)
+    for key in hebb:
+        assert hebb[key].abs().sum() > 0
+        torch.testing.assert_close(learned[key], hebb[key], rtol=1e-5, atol=1e-8)
+
+
+def test_none_changes_nothing_and_learned_is_bounded():
+    _, syn = signals()
+    assert all((d == 0).all() for d in make_rule("none", RULE_PARAMS, T)(syn).values())
+    # a fresh learned rule moves a synapse by about init_step, not by O(1)
+    delta = make_rule("learned", RULE_PARAMS, T)(syn)
+    assert max(d.abs().max().item() for d in delta.values()) < 20 * RULE_PARAMS.init_step
+
+
+@pytest.mark.parametrize("name", ["learned", "learned_extended"])
+def test_tabulate_covers_all_firing_patterns(name):
+    rule = make_rule(name, RULE_PARAMS, T)
+    table = rule.tabulate("rec")
+    assert table["values"].shape == (2**T, 2**T)
+    assert len(table["pre"]) == 2**T and len(table["post"]) == 2**T
+    assert rule.tabulate("in")["values"].shape == (2 ** (T + 1), 3)
+    assert rule.tabulate("out")["values"].shape == (9, 2)
+
+
+BOUNDED = dataclasses.replace(RULE_PARAMS, base="hebb", max_step=0.02, init_step=0.004)
+
+
+@pytest.mark.parametrize("params", [RULE_PARAMS, BOUNDED], ids=["paper", "hebb_bounded"])
+def test_tabulate_matches_the_update_on_binary_patterns(params):
+    """One sample, one synapse firing pattern: the update equals the table entry."""
+    rule = make_rule("learned", params, T)
+    table = rule.tabulate("rec")["values"]
+    pre = torch.tensor([1.0, 0.0, 1.0])
+    post = torch.tensor([0.0, 1.0, 1.0])
+    s = Synapses(pre.view(1, 1, T, 1), post.view(1, 1, T, 1), torch.zeros(1, 1, 1), True, True)
+    col, row = int("101", 2), int("011", 2)
+    assert rule.delta("rec", s).item() == pytest.approx(table[row, col], rel=1e-5)
+
+
+def test_kcap_signals_are_binary():
+    _, syn = signals()
+    assert torch.equal(syn["rec"].pre, kcap(syn["rec"].pre, 3))
+
+
+@pytest.mark.parametrize("over", [{"neighbours": -1}, {"hebb_lr": -0.1}, {"oja_lr": -1.0}, {"hidden": 0}])
+def test_bad_rule_params_fail_with_one_line(over):
+    raw = {**dataclasses.asdict(RULE_PARAMS), **over}
+    with pytest.raises(ParamError) as err:
+        parse_group(RuleParams, raw, "rules")
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["learned", "learned_extended"])
+def test_bounded_step_holds_however_large_the_mlp_output(name):
+    params = dataclasses.replace(RULE_PARAMS, max_step=0.005, init_step=0.001, residual_gain=1e4)
+    rule = make_rule(name, params, T)
+    with torch.no_grad():
+        for p in rule.log_step.values():
+            p.fill_(50.0)  # the step saturates at max_step, never beyond
+    _, syn = signals()
+    delta = rule(syn)
+    assert all(d.abs().max().item() <= params.max_step * (1 + 1e-6) for d in delta.values())
+    assert max(d.abs().max().item() for d in delta.values()) > 0.5 * params.max_step
+    assert rule.step("rec").item() == pytest.approx(params.max_step)
+
+
+def test_bounded_step_starts_at_init_step():
+    params = dataclasses.replace(RULE_PARAMS, max_step=0.01, init_step=0.002)
+    rule = make_rule("learned", params, T)
+    assert all(rule.step(m).item() == pytest.approx(0.002) for m in ("in", "rec", "out"))
+
+
+def test_hebb_base_with_zero_residual_is_exactly_hebb():
+    _, syn = signals()
+    params = dataclasses.replace(BOUNDED, residual_gain=0.0)
+    hebb = make_rule("hebb", params, T)(syn)
+    learned = make_rule("learned", params, T)(syn)
+    for key in hebb:
+        torch.testing.assert_close(learned[key], hebb[key], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "over",
+    [{"base": "oja"}, {"max_step": -0.1}, {"max_step": 0.01, "init_step": 0.01}, {"residual_gain": -1.0}],
+)
+def test_bad_learned_rule_params_fail_with_one_line(over):
+    raw = {**dataclasses.asdict(RULE_PARAMS), **over}
+    with pytest.raises(ParamError) as err:
+        parse_group(RuleParams, raw, "rules")
+    assert "\n" not in str(err.value)
