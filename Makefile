@@ -13,6 +13,9 @@ repro: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	pytest
 
+bench: $(VENV)/.installed-dev
+	python benchmarks/run_all.py
+
 lint: $(VENV)/.installed-dev
 	ruff check src stages tests benchmarks
 	ruff format --check src stages tests benchmarks

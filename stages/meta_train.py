@@ -40,7 +40,7 @@ def main(argv: list[str]) -> None:
     rules = load_group(RuleParams, "rules")
     for ds in params.datasets:  # meta-training reads what make_data made
         require_choice("meta_train.datasets", ds, load_datasets())
-    configure(runtime.threads, "cpu")  # the inner networks are tiny; CPU is faster than a launch
+    device = configure(runtime.threads, runtime.device)
 
     data = {}
     for ds in params.datasets:
@@ -48,12 +48,13 @@ def main(argv: list[str]) -> None:
         data[ds] = standardise(arrays["x"], arrays["is_test"])[~arrays["is_test"]]  # never the test points
     rule = make_rule(name, rules, rnn.T)
     start = time.perf_counter()
-    result = meta_train(data, rule, rnn, stab, params)
+    result = meta_train(data, rule, rnn, stab, params, device=device)
     log.info(
-        "%s: %d steps in %.1fs, meta-loss %.4f -> %.4f",
+        "%s: %d steps in %.1fs on %s, meta-loss %.4f -> %.4f",
         name,
         params.steps,
         time.perf_counter() - start,
+        device,
         result.summary["meta_loss_first"],
         result.summary["meta_loss_final"],
     )

@@ -52,19 +52,22 @@ def main(argv: list[str]) -> None:
     rules = load_group(RuleParams, "rules")
     params = load_group(HebbianParams, "train_hebbian")
     require_choice("rule", name, params.rules + load_group(MetaParams, "meta_train").rules)
-    configure(runtime.threads, "cpu")  # the inner networks are tiny; CPU is faster than a launch
+    device = configure(runtime.threads, runtime.device)
 
     data = load_arrays(f"data/datasets/{dataset}.npz", required=("x", "is_test"))
     rule = make_rule(name, rules, rnn.T, theta=load_theta(name))
     start = time.perf_counter()
-    result = train_hebbian(data["x"], data["is_test"], rule, rnn, stab, params, name=f"{dataset}/{name}")
+    result = train_hebbian(
+        data["x"], data["is_test"], rule, rnn, stab, params, name=f"{dataset}/{name}", device=device
+    )
     log.info(
-        "%s/%s: %d seeds x %d epochs in %.1fs, final loss %s",
+        "%s/%s: %d seeds x %d epochs in %.1fs on %s, final loss %s",
         dataset,
         name,
         len(params.seeds),
         params.epochs,
         time.perf_counter() - start,
+        device,
         result.loss[-1].round(4).tolist(),
     )
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from metahebb.hebbian_train import collapse_stats, train_hebbian, train_summary
+from metahebb.hebbian_train import collapse_stats, plastic_step, train_hebbian, train_summary
 from metahebb.kcap_rnn import init_network
 from metahebb.params import (
     RULE_NAMES,
@@ -117,3 +117,40 @@ def test_train_summary_aggregates_seeds():
     codes = [s["distinct_codes_last"] for s in result.collapse]
     assert summary["distinct_codes_last"] == pytest.approx(np.mean(codes))
     assert summary["collapsed_runs"] == sum(s["collapsed"] for s in result.collapse)
+
+
+@pytest.mark.parametrize("name, batch_size", [("hebb", 8), ("learned", 8), ("oja", 1)])
+def test_a_population_equals_separate_runs_with_the_same_seeds(name, batch_size):
+    """Seeds [0, 1, 2] trained side by side give seed 1 exactly what seed 1 alone gets."""
+    x, is_test = tiny_dataset()
+    params = dataclasses.replace(HEBB, seeds=[0, 1, 2], batch_size=batch_size, epochs=2)
+    together = train_hebbian(x, is_test, make_rule(name, RULES, RNN.T), RNN, STAB, params)
+    alone = train_hebbian(
+        x, is_test, make_rule(name, RULES, RNN.T), RNN, STAB, dataclasses.replace(params, seeds=[1])
+    )
+    for view in ("last", "concat"):
+        for split in (0, 1):
+            assert np.array_equal(together.views[view][split][1], alone.views[view][split][0])
+    np.testing.assert_allclose(together.loss[:, 1], alone.loss[:, 0], rtol=1e-6)
+    torch.testing.assert_close(together.network.w_rec[1], alone.network.w_rec[0], rtol=1e-6, atol=1e-7)
+    assert together.collapse[1] == alone.collapse[0]
+
+
+def test_explicit_cpu_device_is_the_default_path():
+    x, is_test = tiny_dataset()
+    a = train_hebbian(x, is_test, make_rule("hebb", RULES, RNN.T), RNN, STAB, HEBB)
+    b = train_hebbian(
+        x, is_test, make_rule("hebb", RULES, RNN.T), RNN, STAB, HEBB, device=torch.device("cpu")
+    )
+    assert np.array_equal(a.loss, b.loss) and np.array_equal(a.views["concat"][1], b.views["concat"][1])
+
+
+def test_plastic_step_leaves_the_old_network_untouched():
+    """The no-gradient update works in the rule's buffers, never in the weights it was given."""
+    net = prepare(init_network(2, 5, RNN, generator(0)), RNN, STAB)
+    before = [w.clone() for w in net.weights().values()]
+    x = torch.randn(2, 4, 5, generator=generator(1))
+    with torch.no_grad():
+        new, _ = plastic_step(net, x, make_rule("hebb", RULES, RNN.T), RNN, STAB)
+    assert all(torch.equal(a, b) for a, b in zip(before, net.weights().values(), strict=True))
+    assert not torch.equal(new.w_rec, net.w_rec)

@@ -34,3 +34,23 @@ def test_ste_forward_is_hard_and_hard_mode_has_no_gradient():
     assert torch.equal(relaxed_kcap(x, 2, "hard"), kcap(x, 2))
     soft = relaxed_kcap(x, 2, "soft", temperature=1e-3)
     assert torch.allclose(soft, kcap(x, 2), atol=1e-3)
+
+
+def _stable_sort_kcap(x: torch.Tensor, k: int) -> torch.Tensor:
+    """The reference definition: a stable descending sort, the first k indices win."""
+    order = torch.sort(x, dim=-1, descending=True, stable=True).indices[..., :k]
+    return torch.zeros_like(x).scatter_(-1, order, 1.0)
+
+
+@pytest.mark.parametrize("shape, k", [((4, 9, 16), 4), ((3, 1, 64), 8), ((2, 5, 13), 1), ((2, 5, 13), 13)])
+@pytest.mark.parametrize("values", ["real", "few_ties", "many_ties", "constant"])
+def test_topk_kcap_equals_the_stable_sort_definition(shape, k, values):
+    g = torch.Generator().manual_seed(k)
+    x = {
+        "real": torch.randn(shape, generator=g),
+        "few_ties": torch.randint(-50, 50, shape, generator=g).float(),
+        "many_ties": torch.randint(0, 3, shape, generator=g).float(),
+        "constant": torch.zeros(shape),
+    }[values]
+    assert torch.equal(kcap(x, k), _stable_sort_kcap(x, k))
+    assert torch.equal(kcap(-x, k), _stable_sort_kcap(-x, k))

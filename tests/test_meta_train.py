@@ -124,3 +124,42 @@ def test_bad_meta_params_fail_with_one_line(over):
     with pytest.raises(ParamError) as err:
         parse_group(MetaParams, raw, "meta_train")
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("over", [{}, {"lookahead": 2, "objective": "both", "collapse_penalty": 0.1}])
+def test_a_population_meta_loss_equals_each_network_alone(over):
+    """Per-network losses and theta's gradient of P networks at once equal those of P separate runs."""
+    params = dataclasses.replace(META, **over)
+    net = prepare(init_network(3, 5, RNN, generator(5)), RNN, STAB)
+    data = torch.from_numpy(tiny_data(1)["circles"])
+    size = params.batch_size * (2 if params.objective != "paper" else 1)
+    batches = [
+        data[torch.randint(80, (3, size), generator=generator(s))] for s in range(params.lookahead + 1)
+    ]
+    rule = make_rule("learned", RULES, RNN.T)
+
+    def grads(losses):
+        return torch.autograd.grad(losses.sum(), list(rule.parameters()))
+
+    together = meta_loss(rule, net, batches, RNN, STAB, params)[0]
+    grad_together = grads(together)
+    alone, grad_alone = [], None
+    for p in range(3):
+        one = type(net)(*(t[p : p + 1] for t in (net.w_in, net.w_rec, net.w_out, net.h)))
+        loss = meta_loss(rule, one, [b[p : p + 1] for b in batches], RNN, STAB, params)[0]
+        alone.append(loss)
+        g = grads(loss)
+        grad_alone = g if grad_alone is None else [a + b for a, b in zip(grad_alone, g, strict=True)]
+    torch.testing.assert_close(together, torch.cat(alone), rtol=1e-5, atol=1e-7)
+    for a, b in zip(grad_together, grad_alone, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-7)
+
+
+def test_explicit_cpu_device_is_the_default_path():
+    params = dataclasses.replace(META, steps=5)
+    a = meta_train(tiny_data(), make_rule("learned", RULES, RNN.T), RNN, STAB, params, log_every=0)
+    b = meta_train(
+        tiny_data(), make_rule("learned", RULES, RNN.T), RNN, STAB, params, log_every=0, device="cpu"
+    )
+    assert np.array_equal(a.history["meta_loss"], b.history["meta_loss"])
+    assert all(torch.equal(a.theta[k], b.theta[k]) and b.theta[k].device.type == "cpu" for k in a.theta)

@@ -195,3 +195,48 @@ def test_bad_learned_rule_params_fail_with_one_line(over):
     with pytest.raises(ParamError) as err:
         parse_group(RuleParams, raw, "rules")
     assert "\n" not in str(err.value)
+
+
+def test_integer_one_hot_equals_the_multilinear_one():
+    from metahebb.rules.learned import bit_patterns, pattern_weights
+
+    bits = torch.randint(0, 2, (2, 3, 5, 4), generator=generator(3)).float()
+    patterns = bit_patterns(4)
+    multilinear = pattern_weights(bits.requires_grad_(), patterns)
+    assert multilinear.requires_grad  # the relaxation's gradient path is kept
+    assert torch.equal(pattern_weights(bits.detach(), patterns), multilinear.detach())
+
+
+@pytest.mark.parametrize("name", RULE_NAMES)
+def test_population_update_equals_each_network_alone(name):
+    """A rule on P networks at once gives each network the update it gets on its own."""
+    net, syn = signals()
+    rule = make_rule(name, RULE_PARAMS, T)
+    together = rule(syn)
+    for p in range(P):
+        alone = rule(
+            {
+                k: dataclasses.replace(
+                    s, pre=s.pre[p : p + 1], post=s.post[p : p + 1], weight=s.weight[p : p + 1]
+                )
+                for k, s in syn.items()
+            }
+        )
+        for key in together:
+            torch.testing.assert_close(together[key][p : p + 1], alone[key], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["hebb", "learned", "learned_extended"])
+def test_in_place_update_without_gradient_is_the_same_arithmetic(name):
+    _, syn = signals()
+    rule = make_rule(name, dataclasses.replace(BOUNDED, base="hebb"), T)
+    recorded = rule(syn)  # grad enabled: the differentiable form
+    with torch.no_grad():
+        in_place = rule(syn)
+    for key in recorded:
+        assert torch.equal(recorded[key].detach(), in_place[key])
+
+
+def test_none_says_it_changes_nothing():
+    assert not make_rule("none", RULE_PARAMS, T).changes_weights
+    assert all(make_rule(n, RULE_PARAMS, T).changes_weights for n in RULE_NAMES if n != "none")

@@ -129,4 +129,10 @@ def save_figure(path: str | Path, figure: Any, dpi: int = 110) -> Path:
 def save_torch(path: str | Path, obj: Any) -> Path:
     import torch
 
-    return _atomic_write(path, lambda tmp: torch.save(obj, tmp))
+    def write(tmp: Path) -> None:
+        # Through a handle: given a path, torch.save records the (random) temporary name in the
+        # archive, and the file's hash would change on every run.
+        with open(tmp, "wb") as fh:
+            torch.save(obj, fh)
+
+    return _atomic_write(path, write)

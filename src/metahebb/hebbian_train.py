@@ -1,7 +1,9 @@
 """Frozen-rule training: fresh k-cap RNNs learn from unlabelled points by a plasticity rule alone.
 
 One network per seed; the seeds run side by side as a population, each on its own shuffle of
-the training points. Nothing here computes a gradient: the loop runs under `torch.no_grad()`.
+the training points. Networks and shuffles are drawn on the CPU from per-seed generators and
+then moved to the device, so a seed's run does not depend on the other seeds or the device's
+random number generator (on CUDA the arithmetic, not the draws, may differ in the last bits). Nothing here computes a gradient: the loop runs under `torch.no_grad()`.
 Batch size 1 is the paper's per-sample mode; larger batches average the rule's change over
 the batch, as meta-training does, so the default matches the meta-training batch.
 
@@ -40,7 +42,8 @@ def plastic_step(
 ) -> tuple[Network, Trace]:
     """One pass on the batch x (P,B,n), the rule's update of every synapse, then homeostasis."""
     trace = forward(net, x, rnn)
-    net = apply_update(net, rule(synapses_of(net, trace, x)), rnn, stab)
+    if rule.changes_weights:
+        net = apply_update(net, rule(synapses_of(net, trace, x)), rnn, stab)
     return update_thresholds(net, trace.states, rnn, stab), trace
 
 
@@ -78,17 +81,24 @@ def train_hebbian(
     stab: StabiliserParams,
     params: HebbianParams,
     name: str = "",
+    device: torch.device | str = "cpu",
 ) -> HebbianResult:
-    """Train one fresh network per seed on the training points of x (N,n) with the frozen `rule`."""
-    x = torch.from_numpy(standardise(x, is_test))
-    train, test = x[~torch.from_numpy(is_test)], x[torch.from_numpy(is_test)]
+    """Train one fresh network per seed on the training points of x (N,n) with the frozen `rule`.
+
+    Runs on `device` (the rule is moved there); the returned network is on the CPU.
+    """
+    x = torch.from_numpy(standardise(x, is_test)).to(device)
+    test_mask = torch.from_numpy(is_test).to(device)
+    train, test = x[~test_mask], x[test_mask]
     n_train, n = train.shape
-    net = prepare(Network.cat([init_network(1, n, rnn, generator(seed)) for seed in params.seeds]), rnn, stab)
+    nets = [init_network(1, n, rnn, generator(seed)) for seed in params.seeds]
+    net = prepare(Network.cat(nets), rnn, stab).to(device)
+    rule = rule.to(device)
     shufflers = [generator(10_000 + seed) for seed in params.seeds]
     batch = min(params.batch_size, n_train)
     losses = [reconstruction_loss(encode(net, train, rnn).output, train)]
     for epoch in range(params.epochs):
-        order = torch.stack([torch.randperm(n_train, generator=g) for g in shufflers])  # (S, N)
+        order = torch.stack([torch.randperm(n_train, generator=g) for g in shufflers]).to(device)  # (S, N)
         for start in range(0, n_train - batch + 1, batch):
             net, _ = plastic_step(net, train[order[:, start : start + batch]], rule, rnn, stab)
         losses.append(reconstruction_loss(encode(net, train, rnn).output, train))
@@ -98,14 +108,14 @@ def train_hebbian(
                 f"train_hebbian {name}: loss is not finite at epoch {epoch + 1}, seed {bad[0]}"
             )
     states = {
-        split: encode(net, pts, rnn).states.numpy() for split, pts in (("train", train), ("test", test))
+        split: encode(net, pts, rnn).states.cpu().numpy() for split, pts in (("train", train), ("test", test))
     }
     views = {
         "last": (states["train"][:, :, -1], states["test"][:, :, -1]),
         "concat": tuple(s.reshape(*s.shape[:2], -1) for s in (states["train"], states["test"])),
     }
     collapse = [collapse_stats(s, params.collapse_codes) for s in states["test"]]
-    return HebbianResult(torch.stack(losses).numpy(), views, collapse, net)
+    return HebbianResult(torch.stack(losses).cpu().numpy(), views, collapse, net.to("cpu"))
 
 
 def train_summary(result: HebbianResult, seeds: list[int]) -> dict:

@@ -21,9 +21,18 @@ RELAXATIONS = ("ste", "soft", "hard")
 
 def kcap(x: torch.Tensor, k: int) -> torch.Tensor:
     """Exactly k ones per row of the last axis; among equal entries the lowest index wins."""
-    # A stable descending sort keeps tied entries in index order, so ties are deterministic.
-    order = torch.sort(x.detach(), dim=-1, descending=True, stable=True).indices[..., :k]
-    return torch.zeros_like(x).scatter_(-1, order, 1.0)
+    # The k-th largest entry is the cut (topk is 2-5x faster than a full sort). Without ties at
+    # the cut, the entries at or above it are the k winners; with ties, the tied entries fill the
+    # remaining places in index order: the same codes as a stable descending sort.
+    x = x.detach()
+    cut = torch.topk(x, k, dim=-1, sorted=False).values.amin(dim=-1, keepdim=True)
+    keep = x >= cut
+    # On CUDA the fix-up always runs: asking whether a row has ties would stall on a host sync.
+    if x.is_cuda or not bool((keep.sum(dim=-1) == k).all()):
+        above = x > cut
+        tied = keep & ~above
+        keep = above | (tied & (tied.cumsum(dim=-1) <= k - above.sum(dim=-1, keepdim=True)))
+    return keep.to(x.dtype)
 
 
 def _soft_kcap(x: torch.Tensor, k: int, temperature: float) -> torch.Tensor:

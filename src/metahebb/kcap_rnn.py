@@ -56,6 +56,10 @@ class Network:
     def detach(self) -> Network:
         return Network(self.w_in.detach(), self.w_rec.detach(), self.w_out.detach(), self.h.detach())
 
+    def to(self, device: torch.device | str) -> Network:
+        """The same networks on `device` (no copy where they are already there)."""
+        return Network(*(getattr(self, f).to(device) for f in ("w_in", "w_rec", "w_out", "h")))
+
 
 @dataclass(frozen=True)
 class Trace:
@@ -73,19 +77,23 @@ def init_std(params: KCapRNNParams, n: int) -> dict[str, float]:
 
 
 def init_network(population: int, n: int, params: KCapRNNParams, generator: torch.Generator) -> Network:
-    """P fresh networks drawn from one seeded generator."""
+    """P fresh networks drawn from one seeded generator, on its device.
+
+    Callers draw on a CPU generator and move the networks (`Network.to`), so every device starts
+    from the same weights.
+    """
     std = init_std(params, n)
     shapes = {"in": (params.m, n + int(params.bias)), "rec": (params.m, params.m), "out": (n, params.m)}
     weights = {}
     for name, shape in shapes.items():
         if params.init == "gaussian":
-            w = torch.randn((population, *shape), generator=generator)
+            w = torch.randn((population, *shape), generator=generator, device=generator.device)
         else:  # uniform with the same variance
-            w = (torch.rand((population, *shape), generator=generator) * 2 - 1) * math.sqrt(3.0)
+            w = torch.rand((population, *shape), generator=generator, device=generator.device)
+            w = (w * 2 - 1) * math.sqrt(3.0)
         weights[name] = w * std[name]
-    return Network(
-        weights["in"], weights["rec"], weights["out"], torch.zeros(population, params.T + 1, params.m)
-    )
+    h = torch.zeros(population, params.T + 1, params.m, device=generator.device)
+    return Network(weights["in"], weights["rec"], weights["out"], h)
 
 
 def with_bias(x: torch.Tensor, bias: bool) -> torch.Tensor:

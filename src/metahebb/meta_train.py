@@ -49,7 +49,7 @@ def ridge_loss(code: torch.Tensor, x: torch.Tensor, lam: float) -> torch.Tensor:
     half = code.shape[1] // 2
     h = with_bias(code, True)
     fit, score = h[:, :half], h[:, half:]
-    gram = fit.transpose(1, 2) @ fit + lam * torch.eye(h.shape[-1], dtype=h.dtype)
+    gram = fit.transpose(1, 2) @ fit + lam * torch.eye(h.shape[-1], dtype=h.dtype, device=h.device)
     w = torch.linalg.solve(gram, fit.transpose(1, 2) @ x[:, :half])
     return ((score @ w - x[:, half:]) ** 2).mean(dim=(1, 2))
 
@@ -75,12 +75,13 @@ def meta_loss(
     for i, x in enumerate(batches[:-1]):
         # The first update reads the constant network, so its signals are the hard k-cap's.
         trace = forward(cur, x, rnn, kcap if i == 0 else activation)
-        cur = apply_update(cur, rule(synapses_of(cur, trace, x)), rnn, stab)
+        if rule.changes_weights:
+            cur = apply_update(cur, rule(synapses_of(cur, trace, x)), rnn, stab)
         cur = update_thresholds(cur, trace.states, rnn, stab)
         first = cur if first is None else first
     x = batches[-1]
     trace = forward(cur, x, rnn, activation)
-    loss = torch.zeros(x.shape[0])
+    loss = torch.zeros(x.shape[0], device=x.device)
     if params.objective in ("paper", "both"):
         loss = loss + reconstruction_loss(trace.output, x)
     if params.objective in ("ridge", "both"):
@@ -113,23 +114,30 @@ def meta_train(
     stab: StabiliserParams,
     params: MetaParams,
     log_every: int = 50,
+    device: torch.device | str = "cpu",
 ) -> MetaResult:
-    """Train the rule's theta on the standardised training inputs of each dataset in `data`."""
+    """Train the rule's theta on the standardised training inputs of each dataset in `data`.
+
+    Runs on `device` (the rule is moved there); every random draw (networks, batches) is made on
+    the CPU from the one seeded generator and moved, so CPU runs are bit-for-bit reproducible and
+    CUDA runs see the same networks and batches. The returned theta is on the CPU.
+    """
     names = list(data)
     pools = [torch.from_numpy(data[d]) for d in names]
     n = pools[0].shape[1]
     pop = params.population
     which = [p % len(names) for p in range(pop)]  # the dataset each inner network lives on
     gen = generator(params.seed)
+    rule = rule.to(device)
     optimiser = torch.optim.Adam(rule.parameters(), lr=params.lr)
 
     def fresh(count: int) -> Network:
-        return prepare(init_network(count, n, rnn, gen), rnn, stab)
+        return prepare(init_network(count, n, rnn, gen), rnn, stab).to(device)
 
     def draw() -> torch.Tensor:
         return torch.stack(
             [pools[d][torch.randint(len(pools[d]), (params.batch_size,), generator=gen)] for d in which]
-        )
+        ).to(device)
 
     net = fresh(pop)
     age = torch.tensor([p * params.reset_every // pop for p in range(pop)])
@@ -163,7 +171,7 @@ def meta_train(
         age += 1
         old = age >= params.reset_every
         if old.any():
-            net = _rebirth(net, old, fresh(int(old.sum())))
+            net = _rebirth(net, old.to(device), fresh(int(old.sum())))
             age[old] = 0
         history["meta_loss"].append(loss.item())
         for d, v in per_dataset.items():
@@ -184,5 +192,5 @@ def meta_train(
     }
     for name in getattr(rule, "log_step", {}):
         summary[f"step_{name}"] = float(rule.step(name).item())
-    theta = {k: v.detach().clone() for k, v in rule.state_dict().items()}
+    theta = {k: v.detach().cpu().clone() for k, v in rule.state_dict().items()}
     return MetaResult(theta, hist, summary)

@@ -28,8 +28,13 @@ def row_norms(params: KCapRNNParams, n: int) -> dict[str, float]:
     return {name: std[name] * math.sqrt(cols[name]) for name in NORMALISED}
 
 
+def row_scale(w: torch.Tensor, norm: float) -> torch.Tensor:
+    """The factor (..., rows, 1) that brings every row of w to `norm`."""
+    return norm / w.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+
+
 def normalise_rows(w: torch.Tensor, norm: float) -> torch.Tensor:
-    return w * (norm / w.norm(dim=-1, keepdim=True).clamp_min(1e-12))
+    return w * row_scale(w, norm)
 
 
 def prepare(net: Network, rnn: KCapRNNParams, stab: StabiliserParams) -> Network:
@@ -45,20 +50,29 @@ def prepare(net: Network, rnn: KCapRNNParams, stab: StabiliserParams) -> Network
 def apply_update(
     net: Network, delta: dict[str, torch.Tensor], rnn: KCapRNNParams, stab: StabiliserParams
 ) -> Network:
-    """Weights after adding a rule's change `delta`, clipped and renormalised (differentiable)."""
+    """Weights after adding a rule's change `delta`, clipped and renormalised (differentiable).
+
+    Where no gradient is recorded, the new weights are computed in the buffer of `delta` (which is
+    overwritten) with the same arithmetic: the same values, without allocating P m^2 floats per
+    pass. `net`'s own weights are never modified.
+    """
     n = net.w_out.shape[1]
     norms = row_norms(rnn, n)
     new = {}
     for name, w in net.weights().items():
         d = delta[name]
-        if not d.requires_grad and not d.any():  # e.g. `none`: the weights stay exactly as they were
-            new[name] = w
-            continue
-        if stab.clip > 0:
-            d = d.clamp(-stab.clip, stab.clip)
-        w = w + d
-        if stab.normalise_rows and name in NORMALISED:
-            w = normalise_rows(w, norms[name])
+        if not (torch.is_grad_enabled() and (d.requires_grad or w.requires_grad)):  # no graph to keep
+            if stab.clip > 0:
+                d.clamp_(-stab.clip, stab.clip)
+            w = d.add_(w)  # d + w == w + d exactly
+            if stab.normalise_rows and name in NORMALISED:
+                w.mul_(row_scale(w, norms[name]))
+        else:
+            if stab.clip > 0:
+                d = d.clamp(-stab.clip, stab.clip)
+            w = w + d
+            if stab.normalise_rows and name in NORMALISED:
+                w = normalise_rows(w, norms[name])
         new[name] = w
     return net.with_weights(new)
 

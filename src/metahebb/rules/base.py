@@ -64,14 +64,20 @@ def synapses_of(net: Network, trace: Trace, x: torch.Tensor) -> dict[str, Synaps
 
 def paired_hebb(s: Synapses) -> torch.Tensor:
     """sum_s post_s pre_s^T, averaged over the batch: the correlation term of classical rules."""
-    steps = min(s.pre.shape[2], s.post.shape[2])
-    return torch.einsum("pbsi,pbsj->pij", s.post[:, :, :steps], s.pre[:, :, :steps]) / s.pre.shape[1]
+    steps, batch = min(s.pre.shape[2], s.post.shape[2]), s.pre.shape[1]
+    total = torch.einsum("pbsi,pbsj->pij", s.post[:, :, :steps], s.pre[:, :, :steps])
+    return total.div_(batch) if batch > 1 else total  # in place: a fresh (P,I,J) tensor
 
 
 class Rule(nn.Module):
-    """A plasticity rule; learned rules hold their theta as module parameters."""
+    """A plasticity rule; learned rules hold their theta as module parameters.
+
+    A rule's deltas are fresh tensors the caller may overwrite. `changes_weights = False` says the
+    rule never changes a weight (`none`), so training skips the update instead of adding zeros.
+    """
 
     meta_trained: bool = False
+    changes_weights: bool = True
 
     def delta(self, name: str, s: Synapses) -> torch.Tensor:
         raise NotImplementedError

@@ -13,4 +13,4 @@ class HebbRule(Rule):
         self.lr = lr
 
     def delta(self, name: str, s: Synapses) -> torch.Tensor:
-        return self.lr * paired_hebb(s)
+        return paired_hebb(s).mul_(self.lr)  # == lr * paired_hebb(s), without a copy

@@ -11,5 +11,7 @@ from metahebb.rules.base import Rule, Synapses
 
 
 class NoRule(Rule):
+    changes_weights = False
+
     def delta(self, name: str, s: Synapses) -> torch.Tensor:
         return torch.zeros_like(s.weight)
