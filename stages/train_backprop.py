@@ -13,6 +13,7 @@ import pandas as pd
 from metahebb import runtime, stage
 from metahebb.artifacts import load_arrays, save_json, save_table, save_torch
 from metahebb.backprop import hidden_states, train_autoencoders
+from metahebb.evaluation import summarise
 from metahebb.latents import save_latents
 from metahebb.params import BackpropParams, RuntimeParams, load_datasets, load_group, require_choice
 
@@ -50,7 +51,7 @@ def main(argv: list[str]) -> None:
     save_json(
         f"metrics/train/{dataset}/{arch}.json",
         {
-            "final_mse": float(result.losses[-1].mean()),
+            "final_mse": summarise(result.losses[-1]),
             "rel_mse_mean": float(result.rel_mse.mean()),
             "rel_mse_max": float(result.rel_mse.max()),
             "plateau_runs": int(result.plateau.sum()),

@@ -21,6 +21,20 @@ TINY = {
     "kcap_rnn": {"m": 16, "k": 4},
     "meta_train": {"steps": 6, "population": 4, "reset_every": 3, "batch_size": 8},
     "train_hebbian": {"epochs": 2, "seeds": [0, 1]},
+    "semi_supervised": {
+        "labels": [2, 8],
+        "draws": 2,
+        "epochs": 3,
+        "curve_labels": 8,
+        "meta_steps": 5,
+        "mlp_hidden": 8,
+    },
+    "generalisation": {
+        "sources": ["circles"],
+        "targets": ["circles", "moons", "digits"],
+        "labels": 8,
+        "seeds": [0, 1],
+    },
 }
 
 
@@ -103,13 +117,24 @@ def test_tiny_pipeline_runs_and_is_up_to_date(workdir):
     ):
         assert (workdir / f"reports/figures/{figure}.png").stat().st_size > 10_000
     assert "k-cap RNNs trained by a frozen rule" in (workdir / "reports/results.md").read_text()
+    for ds in params["datasets"]:
+        semi = json.loads((workdir / f"metrics/semi_supervised/{ds}.json").read_text())
+        assert 0.0 <= semi["readout_reuse"]["n8"]["mean"] <= 1.0 and "mlp_raw" in semi
+    matrix = json.loads((workdir / "metrics/generalisation/matrix.json").read_text())
+    assert {"circles", "all", "all_but_circles", "none", "hebb"} <= set(matrix)
+    assert "emd" not in matrix["circles"]["digits"] and "emd" in matrix["circles"]["moons"]
+    report = (workdir / "reports/report.md").read_text()
+    assert report.count("reproduced") >= 10 and "## Parameters" in report
+    for figure in ("semi_supervised", "generalisation"):
+        assert (workdir / f"reports/report/{figure}.png").stat().st_size > 10_000
     assert "up to date" in _ok(dvc("status"), workdir)
 
     # a param invalidates exactly the stages that read it
     params["evaluate"]["svm_c"] = 2.0
     (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     stale = set(json.loads(_ok(dvc("status", "--json"), workdir)))
-    assert stale and all(s.startswith(("evaluate_", "figures")) for s in stale), stale
+    readers = ("evaluate_", "figures", "generalisation", "report")  # generalisation scores with the SVM too
+    assert any(s.startswith("evaluate_") for s in stale) and all(s.startswith(readers) for s in stale), stale
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import t as t_dist
 
 from metahebb.latents import Views
 from metahebb.metrics import METRICS, Split
@@ -11,12 +12,24 @@ from metahebb.metrics.svm import label_count
 from metahebb.params import EvaluateParams
 
 
-def _summary(values: np.ndarray) -> dict:
-    return {"mean": float(values.mean()), "std": float(values.std())}
+def summarise(values: np.ndarray | list[float]) -> dict[str, float]:
+    """Mean, standard deviation and the half-width of a 95% t-interval of the mean, over seeds.
+
+    One value (a reference with a single seed) has no spread: std and ci95 are 0.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if len(values) < 2:
+        return {"mean": float(values.mean()), "std": 0.0, "ci95": 0.0}
+    std = float(values.std(ddof=1))
+    return {
+        "mean": float(values.mean()),
+        "std": std,
+        "ci95": float(t_dist.ppf(0.975, len(values) - 1) * std / np.sqrt(len(values))),
+    }
 
 
 def evaluate_views(views: Views, seeds: np.ndarray, split: Split, params: EvaluateParams) -> dict:
-    """{view: {metric: {key: {mean, std}}}}: the spread is over the model's seeds."""
+    """{view: {metric: {key: {mean, std, ci95}}}}: the spread is over the model's seeds."""
     result = {}
     for view, (train, test) in views.items():
         scores: dict[str, dict[str, list[float]]] = {}
@@ -24,9 +37,7 @@ def evaluate_views(views: Views, seeds: np.ndarray, split: Split, params: Evalua
             for name, metric in METRICS.items():
                 for key, value in metric(train[s], test[s], split, params).items():
                     scores.setdefault(name, {}).setdefault(key, []).append(value)
-        result[view] = {
-            name: {key: _summary(np.array(v)) for key, v in keys.items()} for name, keys in scores.items()
-        }
+        result[view] = {name: {key: summarise(v) for key, v in keys.items()} for name, keys in scores.items()}
     # a metric with a single key (emd) reads better without the extra level
     for view in result.values():
         for name, keys in list(view.items()):

@@ -143,3 +143,64 @@ def rule_tables(tables: dict[str, dict[str, dict]]) -> Figure:
             fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig
+
+
+def semi_supervised_figure(
+    codes: dict[str, np.ndarray],
+    labels: dict[str, np.ndarray],
+    epochs: dict[str, pd.DataFrame],
+    accuracy: dict[str, pd.DataFrame],
+    readout: str,
+    curve_labels: int,
+) -> Figure:
+    """Figure 4: (a) the unsupervised features, (b) classification loss and (c) train/test accuracy
+    of the rule-trained readout per epoch at `curve_labels` labels, (d) test accuracy vs labels."""
+    datasets = list(codes)
+    fig, axes = plt.subplots(4, len(datasets), figsize=(3.6 * len(datasets), 12), squeeze=False)
+    for col, ds in enumerate(datasets):
+        ax = axes[0, col]
+        ax.scatter(*pca(codes[ds].astype(np.float64), 2).T, c=CLASS_COLOURS[labels[ds] % 2], s=4)
+        ax.set_title(f"{ds}: features (PCA of x_T+1)", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        e = epochs[ds]
+        axes[1, col].plot(e["epoch"], e[f"{readout}_loss"])
+        axes[1, col].set_title(f"cross-entropy, {curve_labels} labels", fontsize=9)
+        axes[1, col].set_xlabel("epoch")
+        for split in ("train", "test"):
+            axes[2, col].plot(e["epoch"], e[f"{readout}_{split}_accuracy"], label=split)
+        axes[2, col].set_title(f"readout accuracy, {curve_labels} labels", fontsize=9)
+        axes[2, col].set_xlabel("epoch")
+        axes[2, col].legend(fontsize=8)
+        a = accuracy[ds]
+        for method in a.columns[1:]:
+            axes[3, col].plot(a["n_labels"], a[method], marker="o", ms=3, label=method)
+        axes[3, col].set_xscale("log", base=2)
+        axes[3, col].set_xlabel("labelled training points")
+        axes[3, col].set_title("test accuracy", fontsize=9)
+        axes[3, col].legend(fontsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def generalisation_heatmap(matrix: pd.DataFrame, title: str) -> Figure:
+    """Rows: where the rule was meta-trained; columns: the dataset a fresh network learns."""
+    fig, ax = plt.subplots(figsize=(1.4 * matrix.shape[1] + 2.5, 0.55 * matrix.shape[0] + 1.5))
+    image = ax.imshow(matrix.to_numpy(), cmap="viridis", aspect="auto")
+    ax.set_xticks(range(matrix.shape[1]), matrix.columns)
+    ax.set_yticks(range(matrix.shape[0]), matrix.index)
+    for (i, j), v in np.ndenumerate(matrix.to_numpy()):
+        ax.text(
+            j,
+            i,
+            f"{v:.2f}",
+            ha="center",
+            va="center",
+            color="white" if v < matrix.to_numpy().mean() else "black",
+        )
+    ax.set_xlabel("target dataset")
+    ax.set_ylabel("rule meta-trained on")
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(image, ax=ax)
+    fig.tight_layout()
+    return fig

@@ -341,3 +341,47 @@ class HebbianParams:
     batch_size: int = field(metadata=spec(ge=1))
     seeds: list[int] = field(metadata=spec(ge=0, nonempty=True, unique=True))
     collapse_codes: int = field(default=10, metadata=spec(ge=1))  # fewer distinct test codes: collapsed
+
+
+# ---- semi-supervised readout, cross-task generalisation, report (issue 4)
+
+READOUT_RULES = ("reuse", "meta")
+TARGET_NAMES = (*DATASET_NAMES, "digits")
+
+
+@dataclass(frozen=True)
+class SemiSupervisedParams:
+    rule: str = field(metadata=spec(choices=RULE_NAMES))
+    baseline_rule: str = field(metadata=spec(choices=RULE_NAMES))
+    readout_rule: list[str] = field(metadata=spec(choices=READOUT_RULES, nonempty=True, unique=True))
+    labels: list[int] = field(metadata=spec(ge=2, nonempty=True, unique=True))
+    draws: int = field(metadata=spec(ge=1, le=1000))
+    epochs: int = field(metadata=spec(ge=1, le=10_000))
+    batch_size: int = field(metadata=spec(ge=1))
+    curve_labels: int = field(metadata=spec(ge=2))
+    meta_steps: int = field(metadata=spec(ge=1, le=1_000_000))
+    meta_lr: float = field(metadata=spec(gt=0.0, le=10.0))
+    mlp_hidden: int = field(metadata=spec(ge=1, le=4096))
+    seed: int = field(metadata=spec(ge=0))
+
+    def check(self, prefix: str) -> None:
+        if self.curve_labels not in self.labels:
+            raise ParamError(
+                f"{prefix}.curve_labels={self.curve_labels}: must be one of labels {self.labels}"
+            )
+        if self.rule == "none":
+            raise ParamError(
+                f"{prefix}.rule='none': changes no weight, so it has no readout rule to train with"
+            )
+
+
+@dataclass(frozen=True)
+class GeneralisationParams:
+    rule: str = field(metadata=spec(choices=META_TRAINED_RULES))
+    sources: list[str] = field(metadata=spec(choices=DATASET_NAMES, unique=True))
+    leave_one_out: bool
+    references: list[str] = field(metadata=spec(choices=FIXED_RULES, unique=True))
+    targets: list[str] = field(metadata=spec(choices=TARGET_NAMES, nonempty=True, unique=True))
+    digits_input: str = field(metadata=spec(choices=("raw", "projected")))
+    labels: int = field(metadata=spec(ge=2))
+    seeds: list[int] = field(metadata=spec(ge=0, nonempty=True, unique=True))

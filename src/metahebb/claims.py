@@ -1,0 +1,215 @@
+"""Every quantitative claim of the paper, checked against our metrics with a plain verdict.
+
+A claim is a function of the collected metrics that returns a `Verdict`: what the paper says
+(and its number, where it gives one), what we measured (mean and 95% interval over seeds),
+and `reproduced` / `partly` / `not reproduced`. "A beats B" always means A's 95% interval lies
+wholly above B's, a deliberately strict test: a difference inside the intervals is not a result.
+A missing metric raises `MissingMetricError` rather than yielding a blank row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from metahebb.report import PAPER_EMD, MissingMetricError
+
+
+@dataclass(frozen=True)
+class Verdict:
+    section: str
+    claim: str
+    paper: str
+    ours: str
+    verdict: str
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """What the report reads: `evaluate[model][ds]`, `train[model][ds]`, `semi[ds]`, `matrix[row][target]`."""
+
+    datasets: list[str]
+    evaluate: dict[str, dict[str, dict]]
+    train: dict[str, dict[str, dict]]
+    semi: dict[str, dict]
+    matrix: dict[str, dict[str, dict]]
+    labels: int  # the label count claims about accuracy are judged at
+    semi_labels: list[int]
+
+
+def get(node: dict, *keys: str) -> dict:
+    for key in keys:
+        if not isinstance(node, dict) or key not in node:
+            raise MissingMetricError(f"metric {'/'.join(keys)} is missing; rerun `dvc repro`")
+        node = node[key]
+    return node
+
+
+def interval(s: dict, digits: int = 3) -> str:
+    return f"{s['mean']:.{digits}f} [{s['mean'] - s['ci95']:.{digits}f}, {s['mean'] + s['ci95']:.{digits}f}]"
+
+
+def above(a: dict, b: dict) -> bool:
+    """a's 95% interval lies wholly above b's."""
+    return a["mean"] - a["ci95"] > b["mean"] + b["ci95"]
+
+
+def tally(hits: int, total: int) -> str:
+    return "reproduced" if hits == total else "partly reproduced" if hits else "not reproduced"
+
+
+def primary(m: Metrics, model: str, ds: str) -> dict:
+    scores = get(m.evaluate, model, ds)
+    if not scores:
+        raise MissingMetricError(f"metrics/evaluate/{ds}/{model}.json holds no views")
+    return next(iter(scores.values()))
+
+
+def svm(m: Metrics, model: str, ds: str, n: int | None = None) -> dict:
+    return get(primary(m, model, ds), "svm_acc", f"n{n or m.labels}")
+
+
+def rnn_emd_below_mlp(m: Metrics) -> Verdict:
+    rows, hits = [], 0
+    for ds in m.datasets:
+        rnn, mlp = (get(primary(m, a, ds), "emd") for a in ("rnn", "mlp"))
+        hits += above(mlp, rnn)
+        rows.append(f"{ds}: RNN {interval(rnn, 4)} vs MLP {interval(mlp, 4)}")
+    paper = "; ".join(f"{ds}: RNN {PAPER_EMD['rnn'][ds]} vs MLP {PAPER_EMD['mlp'][ds]}" for ds in m.datasets)
+    verdict = tally(hits, len(m.datasets))
+    return Verdict("5.1", "RNN autoencoder latents are closer (EMD) to the true 2D latents than MLP latents",
+                   paper + " (RNN lower on moons and circles, higher on Gaussians)", "; ".join(rows),
+                   f"{verdict}: RNN below MLP beyond the intervals on {hits} of {len(m.datasets)}")  # fmt: skip
+
+
+def rnn_loss_below_mlp(m: Metrics) -> Verdict:
+    rows, hits = [], 0
+    for ds in m.datasets:
+        rnn, mlp = (get(m.train, a, ds, "final_mse") for a in ("rnn", "mlp"))
+        hits += above(mlp, rnn)
+        rows.append(f"{ds}: RNN {rnn['mean']:.2e} vs MLP {mlp['mean']:.2e}")
+    return Verdict("5.1", "training losses are lower for the RNNs overall", "Figure 2c (no numbers)",
+                   "final training MSE, " + "; ".join(rows),
+                   f"{tally(hits, len(m.datasets))}: lower beyond the intervals on {hits} of {len(m.datasets)}")  # fmt: skip
+
+
+def rnn_svm_above_mlp(m: Metrics) -> Verdict:
+    rows, hits = [], 0
+    for ds in m.datasets:
+        rnn, mlp = svm(m, "rnn", ds), svm(m, "mlp", ds)
+        hits += above(rnn, mlp)
+        rows.append(f"{ds}: RNN {interval(rnn)} vs MLP {interval(mlp)}")
+    return Verdict("5.1", f"SVM accuracy on RNN latents is higher than on MLP latents ({m.labels} labels)",
+                   "Figure 2d (no numbers)", "; ".join(rows),
+                   f"{tally(hits, len(m.datasets))}: higher beyond the intervals on {hits} of {len(m.datasets)}")  # fmt: skip
+
+
+def learned_rule_trains_rnn(m: Metrics) -> Verdict:
+    rows, hits = [], 0
+    for ds in m.datasets:
+        learned, none, hebb = (svm(m, r, ds) for r in ("learned", "none", "hebb"))
+        hits += above(learned, none)
+        rows.append(f"{ds}: learned {interval(learned)}, none {interval(none)}, hebb {interval(hebb)}")
+    return Verdict("4.4, 5.2", f"a meta-learned Hebbian rule trains a k-cap RNN to useful features "
+                   f"(judged: SVM accuracy at {m.labels} labels above random k-cap weights, `none`)",
+                   "Figure 3 (no numbers)", "; ".join(rows),
+                   f"{tally(hits, len(m.datasets))}: above `none` beyond the intervals on {hits} of {len(m.datasets)}")  # fmt: skip
+
+
+def extended_field_degenerate(m: Metrics) -> Verdict:
+    rows, worse = [], 0
+    for ds in m.datasets:
+        simple, extended = svm(m, "learned", ds), svm(m, "learned_extended", ds)
+        worse += above(simple, extended)
+        codes = get(m.train, "learned_extended", ds, "distinct_codes_last")
+        rows.append(f"{ds}: extended {interval(extended)} vs simple {interval(simple)}, {codes:.0f} codes")
+    return Verdict("5.2", "the extended pre-synaptic field gives mostly degenerate representations, "
+                   "worse than the simple rule", "Figure 3c (circles)", "; ".join(rows),
+                   f"{tally(worse, len(m.datasets))}: worse beyond the intervals on {worse} of {len(m.datasets)}")  # fmt: skip
+
+
+def readout_accuracy_rises_with_labels(m: Metrics) -> Verdict:
+    lo, hi = min(m.semi_labels), max(m.semi_labels)
+    rows, hits = [], 0
+    for ds in m.datasets:
+        a, b = (get(m.semi, ds, "readout_reuse", f"n{n}") for n in (lo, hi))
+        hits += above(b, a)
+        rows.append(f"{ds}: {interval(a)} at {lo} labels, {interval(b)} at {hi}")
+    return Verdict("5.3", "accuracy of the readout re-trained by the learned rule rises with the number of labels",
+                   "Figure 4c (no numbers)", "; ".join(rows),
+                   f"{tally(hits, len(m.datasets))}: higher beyond the intervals on {hits} of {len(m.datasets)}")  # fmt: skip
+
+
+def rule_readout_matches_classifiers(m: Metrics) -> Verdict:
+    n = m.labels
+    rows, hits = [], 0
+    for ds in m.datasets:
+        rule, logreg, rand = (
+            get(m.semi, ds, k, f"n{n}") for k in ("readout_reuse", "logreg", "readout_reuse_on_none")
+        )
+        hits += (rule["mean"] + rule["ci95"] >= logreg["mean"] - logreg["ci95"]) and above(rule, rand)
+        rows.append(f"{ds}: rule readout {interval(rule)}, logistic regression {interval(logreg)}, "
+                    f"rule readout on random features {interval(rand)}")  # fmt: skip
+    return Verdict("5.3", f"the learned rule generalises to a supervised task: re-training the readout with it "
+                   f"under a cross-entropy signal works ({n} labels; judged: not below logistic regression on the "
+                   "same features, and above the same readout on random features)", "Figure 4c (no numbers)",
+                   "; ".join(rows), f"{tally(hits, len(m.datasets))}: holds on {hits} of {len(m.datasets)}")  # fmt: skip
+
+
+def unlabelled_data_helps_with_few_labels(m: Metrics) -> Verdict:
+    n = min(x for x in m.semi_labels if x >= 8) if any(x >= 8 for x in m.semi_labels) else min(m.semi_labels)
+    rows, hits = [], 0
+    for ds in m.datasets:
+        rule, raw = (get(m.semi, ds, k, f"n{n}") for k in ("readout_reuse", "mlp_raw"))
+        hits += above(rule, raw)
+        rows.append(f"{ds}: rule readout on unsupervised features {interval(rule)} vs backprop MLP on the raw "
+                    f"input {interval(raw)}")  # fmt: skip
+    return Verdict("abstract (i)", f"learned rules leverage unlabelled data when labels are few ({n} labels)",
+                   "no numbers", "; ".join(rows),
+                   f"{tally(hits, len(m.datasets))}: above the supervised baseline on {hits} of {len(m.datasets)}")  # fmt: skip
+
+
+def rules_generalise_across_datasets(m: Metrics) -> Verdict:
+    rows, hits, total = [], 0, 0
+    sources = [r for r in m.matrix if r not in ("none", "hebb", "all") and not r.startswith("all_but")]
+    for target in next(iter(m.matrix.values())):
+        none = get(m.matrix, "none", target, "svm_acc")
+        for source in sources:
+            if source == target:
+                continue
+            cell = get(m.matrix, source, target, "svm_acc")
+            total += 1
+            hits += above(cell, none)
+            rows.append(f"{source}->{target} {cell['mean']:.3f} (none {none['mean']:.3f})")
+    return Verdict("abstract (ii)", "a rule meta-trained on one dataset trains networks on another "
+                   "(judged: SVM accuracy above random k-cap features, off the diagonal)", "no numbers",
+                   "; ".join(rows), f"{tally(hits, total)}: above `none` beyond the intervals in {hits} of {total} cells")  # fmt: skip
+
+
+def competitive_with_backprop(m: Metrics) -> Verdict:
+    rows, hits = [], 0
+    for ds in m.datasets:
+        learned, rnn = svm(m, "learned", ds), svm(m, "rnn", ds)
+        hits += learned["mean"] >= rnn["mean"] - 0.05
+        rows.append(f"{ds}: learned {interval(learned)} vs backprop RNN {interval(rnn)}")
+    return Verdict("6", f"meta-learned Hebbian rules produce models competitive with backprop baselines "
+                   f"(judged: within 5 points at {m.labels} labels)", "no numbers", "; ".join(rows),
+                   f"{tally(hits, len(m.datasets))}: within 5 points on {hits} of {len(m.datasets)}")  # fmt: skip
+
+
+CLAIMS: list[Callable[[Metrics], Verdict]] = [
+    rnn_emd_below_mlp,
+    rnn_loss_below_mlp,
+    rnn_svm_above_mlp,
+    learned_rule_trains_rnn,
+    extended_field_degenerate,
+    readout_accuracy_rises_with_labels,
+    rule_readout_matches_classifiers,
+    unlabelled_data_helps_with_few_labels,
+    rules_generalise_across_datasets,
+    competitive_with_backprop,
+]
+
+
+def check_claims(m: Metrics) -> list[Verdict]:
+    return [claim(m) for claim in CLAIMS]

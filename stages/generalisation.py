@@ -1,0 +1,107 @@
+"""Stage generalisation: rules meta-trained on one dataset (or all but one) train networks on others.
+
+python stages/generalisation.py
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from functools import partial
+
+import torch
+
+from metahebb import stage
+from metahebb.artifacts import ArtifactError, load_arrays, save_json, save_table, save_torch
+from metahebb.datasets import digits
+from metahebb.generalisation import (
+    Target,
+    check_label_count,
+    generalisation_matrix,
+    matrix_table,
+    meta_sources,
+    meta_train_rows,
+)
+from metahebb.hebbian_train import standardise
+from metahebb.params import (
+    DataParams,
+    EvaluateParams,
+    GeneralisationParams,
+    HebbianParams,
+    KCapRNNParams,
+    MetaParams,
+    RuleParams,
+    RuntimeParams,
+    StabiliserParams,
+    load_datasets,
+    load_group,
+    require_choice,
+)
+from metahebb.rules import make_rule
+from metahebb.runtime import configure
+
+log = logging.getLogger("generalisation")
+
+
+def load_target(name: str, data: DataParams, digits_input: str) -> Target:
+    if name == "digits":
+        arrays = digits.load(data, digits_input)
+        return Target(arrays["x"], arrays["y"], arrays["is_test"])
+    arrays = load_arrays(f"data/datasets/{name}.npz", required=("x", "y", "z", "is_test"))
+    return Target(arrays["x"], arrays["y"], arrays["is_test"], arrays["z"])
+
+
+def load_theta(path: str) -> dict:
+    try:
+        return torch.load(path, weights_only=True)["theta"]
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: file not found; run `dvc repro meta_train` to make it") from None
+
+
+def main(argv: list[str]) -> None:
+    params = load_group(GeneralisationParams, "generalisation")
+    runtime = load_group(RuntimeParams, "runtime")
+    data = load_group(DataParams, "data")
+    rnn = load_group(KCapRNNParams, "kcap_rnn")
+    stab = load_group(StabiliserParams, "stabilisers")
+    rules = load_group(RuleParams, "rules")
+    meta = load_group(MetaParams, "meta_train")
+    hebbian = dataclasses.replace(load_group(HebbianParams, "train_hebbian"), seeds=params.seeds)
+    evaluate = load_group(EvaluateParams, "evaluate")
+    made = load_datasets()  # what make_data made
+    require_choice("generalisation.rule", params.rule, meta.rules)
+    for ds in params.sources:
+        require_choice("generalisation.sources", ds, made)
+    for ds in params.targets:
+        require_choice("generalisation.targets", ds, [*made, "digits"])
+    sources = meta_sources(params.sources, params.leave_one_out, meta.datasets)
+    targets = {ds: load_target(ds, data, params.digits_input) for ds in params.targets}
+    check_label_count(params.labels, targets)
+    configure(runtime.threads, "cpu")  # the inner networks are tiny; CPU is faster than a launch
+
+    start = time.perf_counter()
+    train_points = {}
+    for ds in sorted({d for datasets in sources.values() for d in datasets}):
+        arrays = load_arrays(f"data/datasets/{ds}.npz", required=("x", "is_test"))
+        train_points[ds] = standardise(arrays["x"], arrays["is_test"])[~arrays["is_test"]]
+    new_rule = partial(make_rule, params.rule, rules, rnn.T)
+    trained = meta_train_rows(sources, train_points, new_rule, rnn, stab, meta)
+    for row, result in trained.items():
+        save_torch(
+            f"data/generalisation/{row}.pt",
+            {"rule": params.rule, "datasets": sources[row], "theta": result.theta, "summary": result.summary},
+        )
+
+    row_rules = {row: new_rule(theta=result.theta) for row, result in trained.items()}
+    row_rules["all"] = new_rule(theta=load_theta(f"data/rules/{params.rule}.pt"))
+    for name in params.references:
+        row_rules[name] = make_rule(name, rules, rnn.T)
+    matrix = generalisation_matrix(row_rules, targets, rnn, stab, hebbian, evaluate, params.labels)
+    save_json("metrics/generalisation/matrix.json", matrix)
+    save_table("metrics/generalisation/matrix.csv", matrix_table(matrix))
+    log.info("%d rows x %d targets in %.1fs", len(matrix), len(targets), time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    stage.run(main)
