@@ -1,12 +1,17 @@
 """Stage meta_train: learn a plasticity rule's theta on the meta-training datasets.
 
 python stages/meta_train.py <rule>        (a learned rule: learned, learned_extended)
+
+Every `meta_train.checkpoint_every` steps the run is saved to data/checkpoints/meta_train_<rule>.pt
+(not a DVC output, so `dvc repro` leaves it in place); a rerun after a kill resumes from it and
+ends with the same theta. It is deleted once the outputs are written.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 
 import pandas as pd
 
@@ -48,7 +53,8 @@ def main(argv: list[str]) -> None:
         data[ds] = standardise(arrays["x"], arrays["is_test"])[~arrays["is_test"]]  # never the test points
     rule = make_rule(name, rules, rnn.T)
     start = time.perf_counter()
-    result = meta_train(data, rule, rnn, stab, params, device=device)
+    checkpoint = Path(f"data/checkpoints/meta_train_{name}.pt")
+    result = meta_train(data, rule, rnn, stab, params, device=device, checkpoint=checkpoint)
     log.info(
         "%s: %d steps in %.1fs on %s, meta-loss %.4f -> %.4f",
         name,
@@ -63,6 +69,7 @@ def main(argv: list[str]) -> None:
     table = pd.DataFrame({"step": range(1, params.steps + 1), **result.history})
     save_table(f"metrics/meta_train/{name}.csv", table)
     save_json(f"metrics/meta_train/{name}.json", result.summary)
+    checkpoint.unlink(missing_ok=True)  # only now: a kill before this line still resumes
 
 
 if __name__ == "__main__":

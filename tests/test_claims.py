@@ -57,4 +57,6 @@ def test_report_lists_claims_and_parameters():
     text = report_markdown(
         check_claims(m), "# Results\n\n## A\nbody", m.semi, [2, 8, 32], m.matrix, "a: 1", "abc"
     )
-    assert "| 5.1 |" in text and "```yaml\na: 1\n```" in text and "Produced by: abc." in text and "### A" in text
+    assert (
+        "| 5.1 |" in text and "```yaml\na: 1\n```" in text and "Produced by: abc." in text and "### A" in text
+    )

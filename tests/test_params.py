@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from metahebb import validate
 from metahebb.params import (
     BackpropParams,
     DataParams,
@@ -103,3 +107,61 @@ def test_unknown_dataset(tmp_path):
     (tmp_path / "params.yaml").write_text("datasets: [circles\n")
     with pytest.raises(ParamError, match="not valid YAML"):
         load_datasets(tmp_path / "params.yaml")
+
+
+# ---- property: any mutation of params.yaml validates or fails with one ParamError line
+
+DEFAULTS = yaml.safe_load((Path(__file__).resolve().parents[1] / "params.yaml").read_text())
+PATHS = [(g,) for g in DEFAULTS] + [
+    (g, k) for g, group in DEFAULTS.items() if isinstance(group, dict) for k in group
+]
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=8)
+    | st.sampled_from(["all", "none", "hebb", "learned", "circles", "digits", "linear", "ste"])
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4) | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+MUTATION = st.tuples(
+    st.sampled_from(["set", "delete", "extra"]), st.sampled_from(PATHS), VALUES, st.text(max_size=6)
+)
+
+
+def apply(raw: dict, op: str, path: tuple, value, extra_key: str) -> None:
+    target = raw
+    for p in path[:-1]:
+        if not isinstance(target.get(p), dict):
+            return
+        target = target[p]
+    if op == "set":
+        target[path[-1]] = value
+    elif op == "delete":
+        target.pop(path[-1], None)
+    elif isinstance(target.get(path[-1]), dict):
+        target[path[-1]][extra_key] = value
+    else:
+        target[extra_key] = value
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(MUTATION, min_size=1, max_size=4))
+def test_random_mutations_validate_or_fail_with_one_line(mutations):
+    raw = copy.deepcopy(DEFAULTS)
+    for mutation in mutations:
+        apply(raw, *mutation)
+    problems = validate.problems(raw)  # any other exception fails the test
+    assert all(isinstance(p, str) and p and "\n" not in p for p in problems)
+    try:
+        validate.check_raw(raw)
+    except ParamError as err:
+        assert str(err) == problems[0]
+    else:
+        assert problems == []

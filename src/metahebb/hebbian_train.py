@@ -24,7 +24,7 @@ from metahebb.params import HebbianParams, KCapRNNParams, StabiliserParams
 from metahebb.rules import Rule, synapses_of
 from metahebb.runtime import generator
 from metahebb.stabilisers import apply_update, prepare, update_thresholds
-from metahebb.stage import DivergenceError
+from metahebb.stage import DivergenceError, nonfinite_members
 
 # A run whose last state takes fewer distinct codes than this over the test set has collapsed
 # (the default of `train_hebbian.collapse_codes`).
@@ -99,8 +99,14 @@ def train_hebbian(
     losses = [reconstruction_loss(encode(net, train, rnn).output, train)]
     for epoch in range(params.epochs):
         order = torch.stack([torch.randperm(n_train, generator=g) for g in shufflers]).to(device)  # (S, N)
-        for start in range(0, n_train - batch + 1, batch):
+        for step, start in enumerate(range(0, n_train - batch + 1, batch)):
             net, _ = plastic_step(net, train[order[:, start : start + batch]], rule, rnn, stab)
+            bad = nonfinite_members(net.w_in, net.w_rec, net.w_out, net.h)
+            if bad:  # a rule's NaN passes clipping and normalisation, so it shows in the weights
+                raise DivergenceError(
+                    f"train_hebbian {name}: weights not finite after update {step + 1} of epoch "
+                    f"{epoch + 1}, seed {params.seeds[bad[0]]}"
+                )
         losses.append(reconstruction_loss(encode(net, train, rnn).output, train))
         bad = [s for s, v in zip(params.seeds, losses[-1].tolist(), strict=True) if not np.isfinite(v)]
         if bad:

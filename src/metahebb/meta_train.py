@@ -22,24 +22,33 @@ neuron's firing rate over the fresh batch from k/m, at every step, after the upd
 so a uniform code scores 0 and one fixed code scores 1. Inner networks are rolled forward by the
 rule for up to `reset_every` real updates, so the penalty judges the states the rule leads to,
 not only its first step: the one-step objectives alone reward rules that collapse over time.
+
+Checkpoints (`checkpoint_every` > 0 and a `checkpoint` path): every N steps the whole state of
+the loop (theta, Adam's state, the inner networks and their ages, the generator, the history)
+is written atomically; a rerun with the same inputs resumes from it and ends with the same theta,
+bit for bit on the CPU, as a run never interrupted. A checkpoint of other inputs is ignored.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import logging
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from metahebb.artifacts import save_torch
 from metahebb.kcap import kcap, relaxed_kcap
 from metahebb.kcap_rnn import Network, forward, init_network, reconstruction_loss, with_bias
 from metahebb.params import KCapRNNParams, MetaParams, StabiliserParams
 from metahebb.rules import Rule, synapses_of
 from metahebb.runtime import generator
 from metahebb.stabilisers import apply_update, prepare, update_thresholds
-from metahebb.stage import DivergenceError
+from metahebb.stage import DivergenceError, nonfinite_members
 
 log = logging.getLogger("meta_train")
 
@@ -100,6 +109,36 @@ def _rebirth(net: Network, old: torch.Tensor, new: Network) -> Network:
     return Network(**fields)
 
 
+def fingerprint(
+    data: dict[str, np.ndarray], rule: Rule, rnn: KCapRNNParams, stab: StabiliserParams, params: MetaParams
+) -> str:
+    """Hash of everything that decides a run's theta, so a checkpoint resumes only its own run."""
+    h = hashlib.sha256()
+    loop = {k: v for k, v in dataclasses.asdict(params).items() if k != "checkpoint_every"}
+    h.update(repr((loop, dataclasses.asdict(rnn), dataclasses.asdict(stab), type(rule).__name__)).encode())
+    for name, x in data.items():
+        h.update(name.encode() + repr(x.shape).encode() + np.ascontiguousarray(x).tobytes())
+    for name, t in rule.state_dict().items():
+        h.update(name.encode() + t.detach().cpu().numpy().tobytes())
+    return h.hexdigest()
+
+
+def load_checkpoint(path: Path, key: str) -> dict | None:
+    """The saved state at `path` if it belongs to the run `key`; None (a fresh start) otherwise."""
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, weights_only=True)
+    except Exception as err:  # an unreadable checkpoint costs the steps since the start, nothing else
+        log.warning("%s: unreadable (%s); starting from step 0", path, type(err).__name__)
+        return None
+    if state.get("fingerprint") != key:
+        log.warning("%s: from other params or data; starting from step 0", path)
+        return None
+    log.info("%s: resuming after step %d", path, state["step"])
+    return state
+
+
 @dataclass(frozen=True)
 class MetaResult:
     theta: dict[str, torch.Tensor]
@@ -115,12 +154,15 @@ def meta_train(
     params: MetaParams,
     log_every: int = 50,
     device: torch.device | str = "cpu",
+    checkpoint: str | Path | None = None,
 ) -> MetaResult:
     """Train the rule's theta on the standardised training inputs of each dataset in `data`.
 
     Runs on `device` (the rule is moved there); every random draw (networks, batches) is made on
     the CPU from the one seeded generator and moved, so CPU runs are bit-for-bit reproducible and
     CUDA runs see the same networks and batches. The returned theta is on the CPU.
+    With a `checkpoint` path and `params.checkpoint_every` > 0 the run saves and resumes there
+    (see the module docstring); the caller deletes the file once the outputs are written.
     """
     names = list(data)
     pools = [torch.from_numpy(data[d]) for d in names]
@@ -128,6 +170,8 @@ def meta_train(
     pop = params.population
     which = [p % len(names) for p in range(pop)]  # the dataset each inner network lives on
     gen = generator(params.seed)
+    saving = checkpoint is not None and params.checkpoint_every > 0
+    key = fingerprint(data, rule, rnn, stab, params) if saving else ""
     rule = rule.to(device)
     optimiser = torch.optim.Adam(rule.parameters(), lr=params.lr)
 
@@ -142,7 +186,17 @@ def meta_train(
     net = fresh(pop)
     age = torch.tensor([p * params.reset_every // pop for p in range(pop)])
     history = {"meta_loss": [], **{f"meta_loss_{d}": [] for d in names}}
-    for step in range(params.steps):
+    first_step = 0
+    state = load_checkpoint(Path(checkpoint), key) if saving else None
+    if state is not None:
+        rule.load_state_dict(state["theta"])
+        optimiser.load_state_dict(state["optimiser"])
+        net = Network(**state["networks"]).to(device)
+        age = state["age"]
+        gen.set_state(state["generator"])
+        history = state["history"]
+        first_step = state["step"]
+    for step in range(first_step, params.steps):
         batches = [draw() for _ in range(params.lookahead + 1)]
         if params.objective != "paper":
             batches[-1] = torch.cat([batches[-1], draw()], dim=1)  # two halves: ridge fit and score
@@ -150,11 +204,15 @@ def meta_train(
         per_dataset = {
             d: losses[[p for p in range(pop) if which[p] == i]].mean() for i, d in enumerate(names)
         }
-        for d, v in per_dataset.items():
-            if not torch.isfinite(v):
-                raise DivergenceError(
-                    f"meta_train: meta-loss is {v.item()} at step {step + 1} on dataset {d}"
-                )
+        bad = nonfinite_members(
+            losses.detach(), stepped.w_in.detach(), stepped.w_rec.detach(), stepped.w_out.detach()
+        )
+        if bad:
+            what = "meta-loss" if not torch.isfinite(losses[bad[0]]) else "inner weights after the update"
+            raise DivergenceError(
+                f"meta_train: {what} not finite at step {step + 1} on dataset {names[which[bad[0]]]} "
+                f"(inner network {bad[0]}, seed {params.seed})"
+            )
         loss = losses.mean()
         optimiser.zero_grad()
         loss.backward()
@@ -163,7 +221,8 @@ def meta_train(
         for p in rule.parameters():
             if not torch.isfinite(p).all():
                 raise DivergenceError(
-                    f"meta_train: theta is not finite after step {step + 1} (datasets {names})"
+                    f"meta_train: theta is not finite after step {step + 1} "
+                    f"(datasets {', '.join(names)}, seed {params.seed})"
                 )
 
         # Inner networks advance by the update they just made, and the oldest are reborn.
@@ -176,6 +235,20 @@ def meta_train(
         history["meta_loss"].append(loss.item())
         for d, v in per_dataset.items():
             history[f"meta_loss_{d}"].append(v.item())
+        if saving and (step + 1) % params.checkpoint_every == 0 and step + 1 < params.steps:
+            save_torch(
+                checkpoint,
+                {
+                    "fingerprint": key,
+                    "step": step + 1,
+                    "theta": {k: v.detach().cpu() for k, v in rule.state_dict().items()},
+                    "optimiser": optimiser.state_dict(),
+                    "networks": {f: getattr(net, f).cpu() for f in ("w_in", "w_rec", "w_out", "h")},
+                    "age": age,
+                    "generator": gen.get_state(),
+                    "history": history,
+                },
+            )
         if log_every and (step + 1) % log_every == 0:
             log.info(
                 "step %d/%d meta-loss %.4f",

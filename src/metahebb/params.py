@@ -12,6 +12,7 @@ live in the group's `check()` method.
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 import yaml
 
 DATASET_NAMES = ("circles", "moons", "blobs")
+MAX_SEED = 2**32 - 1  # numpy and torch generators accept every seed up to here
 
 
 class ParamError(ValueError):
@@ -111,15 +113,22 @@ def _check_range(key: str, value: Any, rule: dict) -> None:
 G = TypeVar("G")
 
 
+def key_name(key: Any) -> str:
+    """A YAML key as it can appear in a one-line message (keys may be numbers or hold newlines)."""
+    return key if isinstance(key, str) and key.isidentifier() else repr(key)
+
+
 def parse_group(cls: type[G], raw: Any, prefix: str) -> G:
     """Build dataclass `cls` from the dict `raw`, validating every field; `prefix` names it in errors."""
     if not isinstance(raw, dict):
         raise ParamError(f"{prefix}: expected a mapping of keys, got {type(raw).__name__}")
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - set(fields))
+    unknown = sorted(set(raw) - set(fields), key=str)
     if unknown:
-        raise ParamError(f"{prefix}.{unknown[0]}: unknown key; accepted keys are {', '.join(fields)}")
+        raise ParamError(
+            f"{prefix}.{key_name(unknown[0])}: unknown key; accepted keys are {', '.join(fields)}"
+        )
     values = {}
     for name, f in fields.items():
         key = f"{prefix}.{name}"
@@ -134,6 +143,8 @@ def parse_group(cls: type[G], raw: Any, prefix: str) -> G:
             raise ParamError(f"{key}={value!r}: expected {_type_name(tp)}")
         if tp is float:
             value = float(value)
+            if not math.isfinite(value):
+                raise ParamError(f"{key}={value!r}: expected a finite number")
         if f.metadata:
             _check_range(key, value, dict(f.metadata))
         values[name] = value
@@ -166,9 +177,9 @@ def load_group(cls: type[G], name: str, path: str | Path = "params.yaml") -> G:
     return parse_group(cls, raw[name], name)
 
 
-def load_datasets(path: str | Path = "params.yaml") -> list[str]:
-    """The top-level `datasets` list that every per-dataset stage iterates over."""
-    raw = read_params(path)
+def load_datasets(path: str | Path = "params.yaml", raw: dict | None = None) -> list[str]:
+    """The top-level `datasets` list that every per-dataset stage iterates over (of `raw` if given)."""
+    raw = read_params(path) if raw is None else raw
     if "datasets" not in raw:
         raise ParamError("datasets: missing key (a list of dataset names)")
     value = raw["datasets"]
@@ -206,10 +217,16 @@ class DataParams:
     class_balance: float = field(metadata=spec(gt=0.0, lt=1.0))
     ambient_dim: int = field(metadata=spec(ge=2, le=10_000))
     test_fraction: float = field(metadata=spec(gt=0.0, lt=1.0))
-    seed: int = field(metadata=spec(ge=0))
-    projection_seed: int = field(metadata=spec(ge=0))
+    seed: int = field(metadata=spec(ge=0, le=MAX_SEED))
+    projection_seed: int = field(metadata=spec(ge=0, le=MAX_SEED))
 
     def check(self, prefix: str) -> None:
+        n0 = round(self.n_samples * self.class_balance)
+        if min(n0, self.n_samples - n0) < 2:
+            raise ParamError(
+                f"{prefix}.class_balance={self.class_balance}: leaves {n0} and {self.n_samples - n0} "
+                "points in the two classes; both need at least 2"
+            )
         n_test = round(self.n_samples * self.test_fraction)
         if n_test < 2 or self.n_samples - n_test < 2:
             raise ParamError(
@@ -228,7 +245,7 @@ class BackpropParams:
     lr: float = field(metadata=spec(gt=0.0, le=10.0))
     epochs: int = field(metadata=spec(ge=1, le=100_000))
     batch_size: int = field(metadata=spec(ge=1))
-    seeds: list[int] = field(metadata=spec(ge=0, nonempty=True, unique=True))
+    seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))
     plateau_rel_mse: float = field(metadata=spec(gt=0.0, le=1.0))
 
 
@@ -244,7 +261,7 @@ class EvaluateParams:
     svm_draws: int = field(metadata=spec(ge=1, le=1000))
     svm_kernel: str = field(metadata=spec(choices=("rbf", "linear")))
     svm_c: float = field(metadata=spec(gt=0.0))
-    seed: int = field(metadata=spec(ge=0))
+    seed: int = field(metadata=spec(ge=0, le=MAX_SEED))
 
     def check(self, prefix: str) -> None:
         for n in self.svm_labels:
@@ -304,7 +321,7 @@ class RuleParams:
     hidden: int = field(metadata=spec(ge=1, le=1024))
     init_step: float = field(metadata=spec(gt=0.0))
     neighbours: int = field(metadata=spec(ge=0, le=64))
-    seed: int = field(metadata=spec(ge=0))
+    seed: int = field(metadata=spec(ge=0, le=MAX_SEED))
     # Defaults below are the paper's form (a free MLP with a log-scale step); params.yaml sets ours.
     base: str = field(default="none", metadata=spec(choices=("none", "hebb")))
     max_step: float = field(default=0.0, metadata=spec(ge=0.0))
@@ -330,8 +347,10 @@ class MetaParams:
     objective: str = field(metadata=spec(choices=("paper", "ridge", "both")))
     ridge_lambda: float = field(metadata=spec(gt=0.0))
     grad_clip: float = field(metadata=spec(gt=0.0))
-    seed: int = field(metadata=spec(ge=0))
+    seed: int = field(metadata=spec(ge=0, le=MAX_SEED))
     collapse_penalty: float = field(default=0.0, metadata=spec(ge=0.0))
+    # Steps between checkpoints of the meta_train stage (0: none). Never changes theta.
+    checkpoint_every: int = field(default=0, metadata=spec(ge=0))
 
 
 @dataclass(frozen=True)
@@ -339,7 +358,7 @@ class HebbianParams:
     rules: list[str] = field(metadata=spec(choices=FIXED_RULES, unique=True))
     epochs: int = field(metadata=spec(ge=1, le=100_000))
     batch_size: int = field(metadata=spec(ge=1))
-    seeds: list[int] = field(metadata=spec(ge=0, nonempty=True, unique=True))
+    seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))
     collapse_codes: int = field(default=10, metadata=spec(ge=1))  # fewer distinct test codes: collapsed
 
 
@@ -362,7 +381,7 @@ class SemiSupervisedParams:
     meta_steps: int = field(metadata=spec(ge=1, le=1_000_000))
     meta_lr: float = field(metadata=spec(gt=0.0, le=10.0))
     mlp_hidden: int = field(metadata=spec(ge=1, le=4096))
-    seed: int = field(metadata=spec(ge=0))
+    seed: int = field(metadata=spec(ge=0, le=MAX_SEED))
 
     def check(self, prefix: str) -> None:
         if self.curve_labels not in self.labels:
@@ -384,4 +403,4 @@ class GeneralisationParams:
     targets: list[str] = field(metadata=spec(choices=TARGET_NAMES, nonempty=True, unique=True))
     digits_input: str = field(metadata=spec(choices=("raw", "projected")))
     labels: int = field(metadata=spec(ge=2))
-    seeds: list[int] = field(metadata=spec(ge=0, nonempty=True, unique=True))
+    seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))
