@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export DVC_NO_ANALYTICS := 1
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: repro test lint bench clean
+.PHONY: repro test lint bench diff diff-baseline clean
 
 repro: $(VENV)/.installed
 	dvc repro
@@ -15,6 +15,17 @@ test: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	python benchmarks/run_all.py
+
+# The CI-sized pipeline (params.yaml + ci/params-overrides.yaml) of the work tree, in ci/work/head,
+# and its metric diff (Markdown) against ci/metrics/, or against the CI-sized run of REV
+# (`make diff REV=main`). Tolerances: ci/tolerances.yaml. Exits 1 on a degradation.
+REV ?=
+diff: $(VENV)/.installed
+	python -m metahebb.metric_diff run $(if $(REV),--rev $(REV))
+
+# Regenerate the committed CI baseline ci/metrics/ deliberately (then commit it).
+diff-baseline: $(VENV)/.installed
+	python -m metahebb.metric_diff baseline
 
 lint: $(VENV)/.installed-dev
 	ruff check src stages tests benchmarks
@@ -30,4 +41,4 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	touch $@
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache ci/work

@@ -17,3 +17,19 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def ci_workspace(tmp_path_factory) -> Path:
+    """The CI-sized pipeline (params.yaml + ci/params-overrides.yaml) reproduced from a clean copy.
+
+    Shared by the end-to-end and determinism tests so the pipeline runs once for both. With
+    METAHEBB_CI_WORK set (.ci/run does), it runs in $METAHEBB_CI_WORK/head and stays there, so
+    .ci/run compares its metrics with the committed baseline without a third run.
+    """
+    from metahebb.metric_diff import materialise, reproduce
+
+    work = os.environ.get("METAHEBB_CI_WORK")
+    dest = Path(work).resolve() / "head" if work else tmp_path_factory.mktemp("ci") / "head"
+    reproduce(materialise(REPO, dest))
+    return dest

@@ -12,37 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from metahebb.metric_diff import OVERRIDES, ci_params
 from metahebb.params import read_params
-
-TINY = {
-    "data": {"n_samples": 120},
-    "backprop": {"hidden": 6, "epochs": 3, "seeds": [0, 1]},
-    "evaluate": {"svm_labels": [2, 8, "all"], "svm_draws": 2, "emd_points": 40},
-    "kcap_rnn": {"m": 16, "k": 4},
-    "meta_train": {"steps": 6, "population": 4, "reset_every": 3, "batch_size": 8},
-    "train_hebbian": {"epochs": 2, "seeds": [0, 1]},
-    "semi_supervised": {
-        "labels": [2, 8],
-        "draws": 2,
-        "epochs": 3,
-        "curve_labels": 8,
-        "meta_steps": 5,
-        "mlp_hidden": 8,
-    },
-    "generalisation": {
-        "sources": ["circles"],
-        "targets": ["circles", "moons", "digits"],
-        "labels": 8,
-        "seeds": [0, 1],
-    },
-}
 
 
 def tiny_params(repo: Path) -> dict:
-    params = read_params(repo / "params.yaml")
-    for group, overrides in TINY.items():
-        params[group].update(overrides)
-    return params
+    """params.yaml with the CI-sized overrides merged in (the same params CI runs)."""
+    return ci_params(repo / "params.yaml", repo / OVERRIDES)
 
 
 def _env() -> dict:
@@ -81,13 +57,8 @@ def dvc(*args: str) -> list[str]:
 
 
 @pytest.mark.slow
-def test_tiny_pipeline_runs_and_is_up_to_date(workdir):
-    _ok(["git", "init", "-q"], workdir)
-    _ok(dvc("init", "-q"), workdir)
-    _ok(["git", "add", "-A"], workdir)
-    _ok(["git", "commit", "-q", "-m", "tiny"], workdir)
-    _ok(dvc("repro"), workdir)
-
+def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
+    workdir = ci_workspace  # `dvc repro` of the CI-sized params in a clean git + DVC copy (conftest)
     params = read_params(workdir / "params.yaml")
     rules = params["train_hebbian"]["rules"] + params["meta_train"]["rules"]
     for ds in params["datasets"]:
@@ -129,10 +100,14 @@ def test_tiny_pipeline_runs_and_is_up_to_date(workdir):
         assert (workdir / f"reports/report/{figure}.png").stat().st_size > 10_000
     assert "up to date" in _ok(dvc("status"), workdir)
 
-    # a param invalidates exactly the stages that read it
+    # a param invalidates exactly the stages that read it (the shared workspace is put back after)
+    original = (workdir / "params.yaml").read_text()
     params["evaluate"]["svm_c"] = 2.0
     (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    stale = set(json.loads(_ok(dvc("status", "--json"), workdir)))
+    try:
+        stale = set(json.loads(_ok(dvc("status", "--json"), workdir)))
+    finally:
+        (workdir / "params.yaml").write_text(original)
     readers = ("evaluate_", "figures", "generalisation", "report")  # generalisation scores with the SVM too
     assert any(s.startswith("evaluate_") for s in stale) and all(s.startswith(readers) for s in stale), stale
 
