@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 
 import pandas as pd
-import torch
 
 from metahebb import figures, stage
 from metahebb.artifacts import load_arrays, load_json, save_figure, save_text
@@ -24,7 +23,7 @@ from metahebb.params import (
     load_group,
 )
 from metahebb.report import hebbian_markdown, results_markdown
-from metahebb.rules import MATRICES, make_rule
+from metahebb.rules import MATRICES, load_rule
 
 log = logging.getLogger("figures")
 REFERENCES = ["raw", "true"]
@@ -66,9 +65,7 @@ def main(argv: list[str]) -> None:
     labels = {ds: d["y"][d["is_test"]] for ds, d in data.items()}
 
     def grid(names: list[str]):
-        return figures.latent_grid(
-            truths, labels, {m: latents[m] for m in names}, emds, evaluate.emd_normalise
-        )
+        return figures.latent_grid(truths, labels, {m: latents[m] for m in names}, emds, evaluate)
 
     # Figure 2: backprop MLP vs RNN
     save("backprop_latents.png", grid(backprop))
@@ -89,8 +86,7 @@ def main(argv: list[str]) -> None:
         rnn, rule_params = load_group(KCapRNNParams, "kcap_rnn"), load_group(RuleParams, "rules")
         tables = {}
         for r in learned:
-            theta = torch.load(f"data/rules/{r}.pt", weights_only=True)["theta"]
-            rule = make_rule(r, rule_params, rnn.T, theta=theta)
+            rule = load_rule(r, rule_params, rnn.T)
             tables[r] = {m: rule.tabulate(m) for m in MATRICES}
         save("rule_tables.png", figures.rule_tables(tables))
 

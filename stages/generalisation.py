@@ -10,10 +10,8 @@ import logging
 import time
 from functools import partial
 
-import torch
-
 from metahebb import stage
-from metahebb.artifacts import ArtifactError, load_arrays, save_json, save_table, save_torch
+from metahebb.artifacts import load_arrays, save_json, save_table, save_torch
 from metahebb.datasets import digits
 from metahebb.generalisation import (
     Target,
@@ -34,11 +32,9 @@ from metahebb.params import (
     RuleParams,
     RuntimeParams,
     StabiliserParams,
-    load_datasets,
     load_group,
-    require_choice,
 )
-from metahebb.rules import make_rule
+from metahebb.rules import load_rule, make_rule
 from metahebb.runtime import configure
 
 log = logging.getLogger("generalisation")
@@ -52,13 +48,6 @@ def load_target(name: str, data: DataParams, digits_input: str) -> Target:
     return Target(arrays["x"], arrays["y"], arrays["is_test"], arrays["z"])
 
 
-def load_theta(path: str) -> dict:
-    try:
-        return torch.load(path, weights_only=True)["theta"]
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: file not found; run `dvc repro meta_train` to make it") from None
-
-
 def main(argv: list[str]) -> None:
     params = load_group(GeneralisationParams, "generalisation")
     runtime = load_group(RuntimeParams, "runtime")
@@ -69,12 +58,6 @@ def main(argv: list[str]) -> None:
     meta = load_group(MetaParams, "meta_train")
     hebbian = dataclasses.replace(load_group(HebbianParams, "train_hebbian"), seeds=params.seeds)
     evaluate = load_group(EvaluateParams, "evaluate")
-    made = load_datasets()  # what make_data made
-    require_choice("generalisation.rule", params.rule, meta.rules)
-    for ds in params.sources:
-        require_choice("generalisation.sources", ds, made)
-    for ds in params.targets:
-        require_choice("generalisation.targets", ds, [*made, "digits"])
     sources = meta_sources(params.sources, params.leave_one_out, meta.datasets)
     targets = {ds: load_target(ds, data, params.digits_input) for ds in params.targets}
     check_label_count(params.labels, targets)
@@ -94,7 +77,7 @@ def main(argv: list[str]) -> None:
         )
 
     row_rules = {row: new_rule(theta=result.theta) for row, result in trained.items()}
-    row_rules["all"] = new_rule(theta=load_theta(f"data/rules/{params.rule}.pt"))
+    row_rules["all"] = load_rule(params.rule, rules, rnn.T)
     for name in params.references:
         row_rules[name] = make_rule(name, rules, rnn.T)
     matrix = generalisation_matrix(row_rules, targets, rnn, stab, hebbian, evaluate, params.labels)

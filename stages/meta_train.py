@@ -25,7 +25,6 @@ from metahebb.params import (
     RuleParams,
     RuntimeParams,
     StabiliserParams,
-    load_datasets,
     load_group,
     require_choice,
 )
@@ -43,8 +42,6 @@ def main(argv: list[str]) -> None:
     rnn = load_group(KCapRNNParams, "kcap_rnn")
     stab = load_group(StabiliserParams, "stabilisers")
     rules = load_group(RuleParams, "rules")
-    for ds in params.datasets:  # meta-training reads what make_data made
-        require_choice("meta_train.datasets", ds, load_datasets())
     device = configure(runtime.threads, runtime.device)
 
     data = {}

@@ -63,6 +63,7 @@ def main(argv: list[str]) -> None:
         matrix=load_json("metrics/generalisation/matrix.json"),
         labels=general.labels,
         semi_labels=semi.labels,
+        sources=general.sources,
     )
     verdicts = check_claims(metrics)
 

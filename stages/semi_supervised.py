@@ -12,13 +12,13 @@ import pandas as pd
 import torch
 
 from metahebb import runtime, stage
-from metahebb.artifacts import ArtifactError, load_arrays, save_json, save_table, save_torch
+from metahebb.artifacts import load_arrays, save_json, save_table, save_torch
 from metahebb.evaluation import summarise
 from metahebb.hebbian_train import standardise
 from metahebb.latents import load_latents
 from metahebb.params import (
+    EvaluateParams,
     KCapRNNParams,
-    ParamError,
     RuleParams,
     RuntimeParams,
     SemiSupervisedParams,
@@ -28,21 +28,10 @@ from metahebb.params import (
     load_group,
     require_choice,
 )
-from metahebb.rules import META_TRAINED, make_rule
+from metahebb.rules import load_rule, make_rule
 from metahebb.semi_supervised import meta_train_readout, run_semi_supervised, with_bias
 
 log = logging.getLogger("semi_supervised")
-
-
-def load_rule(name: str, rules: RuleParams, T: int):
-    theta = None
-    if name in META_TRAINED:
-        path = f"data/rules/{name}.pt"
-        try:
-            theta = torch.load(path, weights_only=True)["theta"]
-        except FileNotFoundError:
-            raise ArtifactError(f"{path}: file not found; run `dvc repro meta_train@{name}`") from None
-    return make_rule(name, rules, T, theta=theta)
 
 
 def codes(ds: str, rule: str) -> tuple[np.ndarray, np.ndarray]:
@@ -58,12 +47,9 @@ def main(argv: list[str]) -> None:
     rules = load_group(RuleParams, "rules")
     rnn = load_group(KCapRNNParams, "kcap_rnn")
     clip = load_group(StabiliserParams, "stabilisers").clip
+    evaluate = load_group(EvaluateParams, "evaluate")
     runtime.configure(load_group(RuntimeParams, "runtime").threads, "cpu")
-    others = [d for d in datasets if d != dataset]
-    if "meta" in params.readout_rule and not others:
-        raise ParamError(
-            "semi_supervised.readout_rule: 'meta' learns on the other datasets; `datasets` has none"
-        )
+    others = [d for d in datasets if d != dataset]  # never empty with `meta`: stage.run validated it
     data = {d: load_arrays(f"data/datasets/{d}.npz", required=("x", "y", "is_test")) for d in datasets}
     test = data[dataset]["is_test"]
     y = data[dataset]["y"]
@@ -85,7 +71,7 @@ def main(argv: list[str]) -> None:
         ]
         losses = meta_train_readout(
             rule, pools, int(y.max()) + 1, params.meta_steps, params.meta_lr, params.batch_size,
-            reset_every=50, clip=clip, seed=params.seed,
+            reset_every=params.meta_reset_every, clip=clip, seed=params.seed,
         )  # fmt: skip
         save_torch(
             f"data/semi_supervised/{dataset}_meta_readout.pt", {"theta": rule.state_dict(), "sources": others}
@@ -95,7 +81,10 @@ def main(argv: list[str]) -> None:
         summary["meta_readout_loss_final"] = float(np.mean(losses[-tail:]))
         readouts["readout_meta"] = (rule, params.rule)
 
-    result = run_semi_supervised(features, (x[~test], x[test]), y[~test], y[test], readouts, params, clip)
+    svm = (evaluate.svm_kernel, evaluate.svm_c)
+    result = run_semi_supervised(
+        features, (x[~test], x[test]), y[~test], y[test], readouts, params, clip, svm
+    )
 
     scores = {m: {f"n{n}": summarise(v) for n, v in per_n.items()} for m, per_n in result.accuracy.items()}
     save_json(f"metrics/semi_supervised/{dataset}.json", {**scores, **summary})

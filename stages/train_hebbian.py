@@ -9,10 +9,9 @@ import logging
 import time
 
 import pandas as pd
-import torch
 
 from metahebb import stage
-from metahebb.artifacts import ArtifactError, load_arrays, save_json, save_table
+from metahebb.artifacts import load_arrays, save_json, save_table
 from metahebb.hebbian_train import train_hebbian, train_summary
 from metahebb.latents import save_latents
 from metahebb.params import (
@@ -26,21 +25,10 @@ from metahebb.params import (
     load_group,
     require_choice,
 )
-from metahebb.rules import META_TRAINED, make_rule
+from metahebb.rules import load_rule
 from metahebb.runtime import configure
 
 log = logging.getLogger("train_hebbian")
-
-
-def load_theta(name: str) -> dict | None:
-    """The meta_train stage's theta for a learned rule; None for a fixed rule."""
-    if name not in META_TRAINED:
-        return None
-    path = f"data/rules/{name}.pt"
-    try:
-        return torch.load(path, weights_only=True)["theta"]
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: file not found; run `dvc repro meta_train@{name}` to make it") from None
 
 
 def main(argv: list[str]) -> None:
@@ -55,7 +43,7 @@ def main(argv: list[str]) -> None:
     device = configure(runtime.threads, runtime.device)
 
     data = load_arrays(f"data/datasets/{dataset}.npz", required=("x", "is_test"))
-    rule = make_rule(name, rules, rnn.T, theta=load_theta(name))
+    rule = load_rule(name, rules, rnn.T)
     start = time.perf_counter()
     result = train_hebbian(
         data["x"], data["is_test"], rule, rnn, stab, params, name=f"{dataset}/{name}", device=device

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 
@@ -29,7 +30,9 @@ def metrics() -> Metrics:
     matrix = {
         r: {t: {"svm_acc": s(0.6 if r == "none" else 0.8)} for t in datasets} for r in ["circles", "none"]
     }
-    return Metrics(datasets, evaluate, train, semi, matrix, labels=32, semi_labels=[2, 8, 32])
+    return Metrics(
+        datasets, evaluate, train, semi, matrix, labels=32, semi_labels=[2, 8, 32], sources=["circles"]
+    )
 
 
 def test_every_claim_gives_a_verdict():
@@ -44,7 +47,7 @@ def test_a_missing_metric_fails_loudly():
     broken = copy.deepcopy(m.semi)
     del broken["moons"]["logreg"]
     with pytest.raises(MissingMetricError, match="logreg"):
-        check_claims(Metrics(m.datasets, m.evaluate, m.train, broken, m.matrix, m.labels, m.semi_labels))
+        check_claims(dataclasses.replace(m, semi=broken))
 
 
 def test_interval_and_strict_comparison():

@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from metahebb import stage
+from metahebb.errors import DivergenceError, nonfinite_members
 from metahebb.hebbian_train import train_hebbian
 from metahebb.meta_train import meta_train
 from metahebb.params import HebbianParams, KCapRNNParams, MetaParams, RuleParams, StabiliserParams
 from metahebb.rules import make_rule
 from metahebb.rules.base import Rule, Synapses
-from metahebb.stage import DivergenceError, nonfinite_members
 
 RNN = KCapRNNParams(m=16, k=4, T=2, bias=True, readout="linear", init="gaussian", init_gain=1.0)
 STAB = StabiliserParams(homeostasis=True, homeostasis_rate=0.05, normalise_rows=True, clip=0.1)

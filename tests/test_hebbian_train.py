@@ -86,7 +86,7 @@ def test_per_sample_mode_matches_its_own_rerun():
 def test_collapse_stats_detect_a_collapsed_code():
     states = np.zeros((50, 3, 8), dtype=np.float32)
     states[:, :, :2] = 1
-    stats = collapse_stats(states)
+    stats = collapse_stats(states, collapse_codes=10)
     assert stats["distinct_codes_last"] == 1 and stats["active_fraction_last"] == 0.25
     assert stats["collapsed"] == 1.0
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import torch
 
+from metahebb.errors import DivergenceError
 from metahebb.kcap import kcap
 from metahebb.kcap_rnn import init_network
 from metahebb.meta_train import collapse_penalty, meta_loss, meta_train
@@ -18,7 +19,6 @@ from metahebb.params import (
 from metahebb.rules import make_rule
 from metahebb.runtime import generator
 from metahebb.stabilisers import prepare
-from metahebb.stage import DivergenceError
 
 RNN = KCapRNNParams(m=16, k=4, T=2, bias=True, readout="linear", init="gaussian", init_gain=1.0)
 STAB = StabiliserParams(homeostasis=True, homeostasis_rate=0.05, normalise_rows=True, clip=0.1)

@@ -7,7 +7,6 @@ import torch
 from metahebb.params import RuleParams
 from metahebb.rules import make_rule
 from metahebb.semi_supervised import (
-    label_sets,
     meta_train_readout,
     readout_signals,
     train_readout,
@@ -65,10 +64,3 @@ def test_meta_trained_readout_rule_lowers_cross_entropy():
     assert np.mean(losses[-10:]) < np.mean(losses[:10])
     after = rule.state_dict()
     assert all(torch.equal(before[k], after[k]) for k in before if k.split(".")[1] != "out")
-
-
-def test_label_sets_are_balanced_and_reproducible():
-    y = np.array([0, 1] * 30)
-    sets = label_sets(y, 8, draws=3, seed=0)
-    assert sets.shape == (3, 8) and all((y[s] == 0).sum() == 4 for s in sets)
-    np.testing.assert_array_equal(sets, label_sets(y, 8, draws=3, seed=0))

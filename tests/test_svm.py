@@ -18,15 +18,15 @@ def params(repo):
 def test_draws_are_balanced_and_reproducible(params):
     y = np.array([0] * 70 + [1] * 30)
     for n in (2, 8, 32):
-        draws = label_draws(y, n, params)
+        draws = label_draws(y, n, params.svm_draws, params.seed)
         assert len(draws) == params.svm_draws
         for idx in draws:
             assert len(np.unique(idx)) == n
             assert (y[idx] == 0).sum() == n // 2
-        again = label_draws(y, n, params)
+        again = label_draws(y, n, params.svm_draws, params.seed)
         for a, b in zip(draws, again, strict=True):
             np.testing.assert_array_equal(a, b)
-    assert len({tuple(d) for d in label_draws(y, 8, params)}) > 1
+    assert len({tuple(d) for d in label_draws(y, 8, params.svm_draws, params.seed)}) > 1
 
 
 def test_odd_count_and_too_many():
@@ -39,7 +39,7 @@ def test_odd_count_and_too_many():
 
 def test_all_is_one_draw_of_every_point(params):
     y = np.array([0, 1] * 10)
-    (idx,) = label_draws(y, "all", params)
+    (idx,) = label_draws(y, "all", params.svm_draws, params.seed)
     np.testing.assert_array_equal(idx, np.arange(20))
 
 

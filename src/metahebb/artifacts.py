@@ -58,6 +58,12 @@ def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, n
         raise ArtifactError(
             f"{path}: unreadable ({type(err).__name__}); regenerate it with `dvc repro -f`"
         ) from None
+    check_arrays(path, arrays, required)
+    return arrays
+
+
+def check_arrays(path: str | Path, arrays: dict[str, np.ndarray], required: tuple[str, ...]) -> None:
+    """`required` keys are present and their floating arrays finite; one line naming the file if not."""
     missing = [k for k in required if k not in arrays]
     if missing:
         raise ArtifactError(f"{path}: lacks {', '.join(missing)}; regenerate it with `dvc repro -f`")
@@ -65,7 +71,6 @@ def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, n
         a = arrays[key]
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             raise ArtifactError(f"{path}: {key} holds NaN or infinity; regenerate it with `dvc repro -f`")
-    return arrays
 
 
 def _check_finite(value: Any, where: str) -> None:

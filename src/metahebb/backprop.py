@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from metahebb.autoencoders import make_autoencoder
+from metahebb.errors import DivergenceError
 from metahebb.params import BackpropParams
-from metahebb.stage import DivergenceError
 
 
 @dataclass

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from metahebb.evaluation import above
 from metahebb.report import PAPER_EMD, MissingMetricError
 
 
@@ -35,6 +36,7 @@ class Metrics:
     matrix: dict[str, dict[str, dict]]
     labels: int  # the label count claims about accuracy are judged at
     semi_labels: list[int]
+    sources: list[str]  # matrix rows meta-trained on one dataset (generalisation.sources)
 
 
 def get(node: dict, *keys: str) -> dict:
@@ -47,11 +49,6 @@ def get(node: dict, *keys: str) -> dict:
 
 def interval(s: dict, digits: int = 3) -> str:
     return f"{s['mean']:.{digits}f} [{s['mean'] - s['ci95']:.{digits}f}, {s['mean'] + s['ci95']:.{digits}f}]"
-
-
-def above(a: dict, b: dict) -> bool:
-    """a's 95% interval lies wholly above b's."""
-    return a["mean"] - a["ci95"] > b["mean"] + b["ci95"]
 
 
 def tally(hits: int, total: int) -> str:
@@ -171,10 +168,9 @@ def unlabelled_data_helps_with_few_labels(m: Metrics) -> Verdict:
 
 def rules_generalise_across_datasets(m: Metrics) -> Verdict:
     rows, hits, total = [], 0, 0
-    sources = [r for r in m.matrix if r not in ("none", "hebb", "all") and not r.startswith("all_but")]
     for target in next(iter(m.matrix.values())):
         none = get(m.matrix, "none", target, "svm_acc")
-        for source in sources:
+        for source in m.sources:
             if source == target:
                 continue
             cell = get(m.matrix, source, target, "svm_acc")

@@ -26,12 +26,14 @@ def fit_and_score(
     labelled: np.ndarray,
     seed: int,
     hidden: int = 64,
+    svm: tuple[str, float] = ("rbf", 1.0),
 ) -> float:
-    """Test accuracy of `method` fitted on the `labelled` rows of `train` (standardised with all rows)."""
+    """Test accuracy of `method` fitted on the `labelled` rows of `train` (standardised with all rows);
+    `svm` is the (kernel, C) of the evaluate stage's SVM."""
     scaler = StandardScaler().fit(train)
     x, x_test, y = scaler.transform(train)[labelled], scaler.transform(test), y_train[labelled]
     if method == "svm":
-        model = SVC(kernel="rbf", C=1.0, gamma="scale")
+        model = SVC(kernel=svm[0], C=svm[1], gamma="scale")  # the evaluate stage's SVM
     elif method == "logreg":
         model = LogisticRegression(C=1.0, max_iter=1000)
     elif method == "mlp_raw":

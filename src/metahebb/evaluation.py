@@ -28,6 +28,11 @@ def summarise(values: np.ndarray | list[float]) -> dict[str, float]:
     }
 
 
+def above(a: dict, b: dict) -> bool:
+    """a's 95% interval lies wholly above b's: the one test of "A beats B" in every report."""
+    return a["mean"] - a["ci95"] > b["mean"] + b["ci95"]
+
+
 def evaluate_views(views: Views, seeds: np.ndarray, split: Split, params: EvaluateParams) -> dict:
     """{view: {metric: {key: {mean, std, ci95}}}}: the spread is over the model's seeds."""
     result = {}

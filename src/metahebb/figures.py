@@ -15,18 +15,15 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from metahebb.metrics.emd import align, normalise, pca  # noqa: E402
+from metahebb.metrics.emd import mapped_clouds, pca  # noqa: E402
+from metahebb.params import EvaluateParams  # noqa: E402
 
 CLASS_COLOURS = np.array(["#1f77b4", "#d62728"])
 
 
-def aligned_latent(
-    latent: np.ndarray, truth: np.ndarray, dims: int, how: str
-) -> tuple[np.ndarray, np.ndarray]:
-    """The 2D picture the EMD sees: both clouds mapped alike, the latent rotated onto the truth."""
-    a = normalise(pca(latent.astype(np.float64), dims), how)
-    b = normalise(pca(truth.astype(np.float64), dims), how)
-    return align(a, b), b
+def plane(cloud: np.ndarray) -> np.ndarray:
+    """The first two coordinates of a mapped cloud, padded if it has one."""
+    return np.pad(cloud, ((0, 0), (0, max(0, 2 - cloud.shape[1]))))[:, :2]
 
 
 def latent_grid(
@@ -34,9 +31,10 @@ def latent_grid(
     labels: dict[str, np.ndarray],
     latents: dict[str, dict[str, np.ndarray]],
     emds: dict[str, dict[str, float]],
-    how: str,
+    params: EvaluateParams,
 ) -> Figure:
-    """Rows: the true 2D data, then one row per model; columns: datasets. Test points of one seed."""
+    """Rows: the true 2D data, then one row per model; columns: datasets. Test points of one seed,
+    mapped exactly as the EMD maps them (`evaluate.emd_*`)."""
     datasets, models = list(truths), list(latents)
     fig, axes = plt.subplots(
         1 + len(models), len(datasets), figsize=(3 * len(datasets), 2.8 * (1 + len(models))), squeeze=False
@@ -44,12 +42,12 @@ def latent_grid(
     for col, ds in enumerate(datasets):
         colours = CLASS_COLOURS[labels[ds] % 2]
         ax = axes[0, col]
-        ax.scatter(*normalise(pca(truths[ds].astype(np.float64), 2), how).T, c=colours, s=4)
+        ax.scatter(*plane(mapped_clouds(truths[ds], truths[ds], params)[1]).T, c=colours, s=4)
         ax.set_title(f"{ds}: true 2D latent", fontsize=9)
         for row, model in enumerate(models, start=1):
             ax = axes[row, col]
-            aligned, _ = aligned_latent(latents[model][ds], truths[ds], 2, how)
-            ax.scatter(*aligned.T, c=colours, s=4)
+            aligned, _ = mapped_clouds(latents[model][ds], truths[ds], params)
+            ax.scatter(*plane(aligned).T, c=colours, s=4)
             ax.set_title(f"{ds}: {model}  (mean EMD {emds[model][ds]:.3g})", fontsize=9)
     for ax in axes.flat:
         ax.set_xticks([])

@@ -18,17 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from metahebb.errors import DivergenceError, nonfinite_members
 from metahebb.kcap_rnn import Network, Trace, forward, init_network, reconstruction_loss
 from metahebb.latents import Views
 from metahebb.params import HebbianParams, KCapRNNParams, StabiliserParams
 from metahebb.rules import Rule, synapses_of
 from metahebb.runtime import generator
 from metahebb.stabilisers import apply_update, prepare, update_thresholds
-from metahebb.stage import DivergenceError, nonfinite_members
-
-# A run whose last state takes fewer distinct codes than this over the test set has collapsed
-# (the default of `train_hebbian.collapse_codes`).
-COLLAPSE_CODES = 10
 
 
 def standardise(x: np.ndarray, is_test: np.ndarray) -> np.ndarray:
@@ -52,7 +48,7 @@ def encode(net: Network, x: torch.Tensor, rnn: KCapRNNParams) -> Trace:
     return forward(net, x.expand(net.h.shape[0], *x.shape), rnn)
 
 
-def collapse_stats(states: np.ndarray, collapse_codes: int = COLLAPSE_CODES) -> dict[str, float]:
+def collapse_stats(states: np.ndarray, collapse_codes: int) -> dict[str, float]:
     """How many distinct codes a network uses over a point set (N,T+1,m), and how many neurons fire."""
     last = states[:, -1]
     return {

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from metahebb.artifacts import ArtifactError, load_arrays, save_arrays
+from metahebb.artifacts import ArtifactError, check_arrays, load_arrays, save_arrays
 
 Views = dict[str, tuple[np.ndarray, np.ndarray]]
 
@@ -33,7 +33,7 @@ def load_latents(path: str | Path) -> tuple[Views, np.ndarray]:
     """Views and seeds of a latents file, checked to be complete and finite."""
     arrays = load_arrays(path, required=("seeds", "views"))
     keys = tuple(f"{v}.{s}" for v in arrays["views"].tolist() for s in ("train", "test"))
-    arrays = load_arrays(path, required=keys + ("seeds",))
+    check_arrays(path, arrays, keys)
     views = {v: (arrays[f"{v}.train"], arrays[f"{v}.test"]) for v in arrays["views"].tolist()}
     if not views:
         raise ArtifactError(f"{path}: holds no views; regenerate it with `dvc repro -f`")

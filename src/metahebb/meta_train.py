@@ -42,13 +42,13 @@ import numpy as np
 import torch
 
 from metahebb.artifacts import save_torch
+from metahebb.errors import DivergenceError, nonfinite_members
 from metahebb.kcap import kcap, relaxed_kcap
 from metahebb.kcap_rnn import Network, forward, init_network, reconstruction_loss, with_bias
 from metahebb.params import KCapRNNParams, MetaParams, StabiliserParams
 from metahebb.rules import Rule, synapses_of
 from metahebb.runtime import generator
 from metahebb.stabilisers import apply_update, prepare, update_thresholds
-from metahebb.stage import DivergenceError, nonfinite_members
 
 log = logging.getLogger("meta_train")
 

@@ -380,6 +380,7 @@ class SemiSupervisedParams:
     curve_labels: int = field(metadata=spec(ge=2))
     meta_steps: int = field(metadata=spec(ge=1, le=1_000_000))
     meta_lr: float = field(metadata=spec(gt=0.0, le=10.0))
+    meta_reset_every: int = field(metadata=spec(ge=1))
     mlp_hidden: int = field(metadata=spec(ge=1, le=4096))
     seed: int = field(metadata=spec(ge=0, le=MAX_SEED))
 

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from metahebb.classifiers import fit_and_score
-from metahebb.metrics.svm import balanced_draw
+from metahebb.metrics.svm import label_draws
 from metahebb.params import SemiSupervisedParams
 from metahebb.rules import Rule, Synapses
 from metahebb.runtime import generator
@@ -158,12 +158,6 @@ def meta_train_readout(
     return losses
 
 
-def label_sets(y_train: np.ndarray, n: int, draws: int, seed: int) -> np.ndarray:
-    """(draws, n) balanced draws of labelled training points, the same for every method."""
-    rng = np.random.default_rng([seed, n])
-    return np.stack([balanced_draw(y_train, n, rng) for _ in range(draws)])
-
-
 @dataclass
 class SemiSupervisedResult:
     accuracy: dict[str, dict[int, np.ndarray]]  # method -> label count -> (S,) test accuracy, mean over draws
@@ -178,6 +172,7 @@ def run_semi_supervised(
     readouts: dict[str, tuple[Rule, str]],
     params: SemiSupervisedParams,
     clip: float,
+    svm: tuple[str, float] = ("rbf", 1.0),
 ) -> SemiSupervisedResult:
     """Accuracy vs labels of every readout and reference classifier on one dataset.
 
@@ -189,7 +184,7 @@ def run_semi_supervised(
     accuracy: dict[str, dict[int, np.ndarray]] = {}
     curves: dict[str, ReadoutHistory] = {}
     for n in params.labels:
-        sets = label_sets(y_train, n, params.draws, params.seed)  # (D, n)
+        sets = np.stack(label_draws(y_train, n, params.draws, params.seed))  # (D, n), shared by all methods
         for method, (rule, source) in readouts.items():
             train, test = (with_bias(a) for a in features[source])
             S, D = len(train), len(sets)
@@ -208,7 +203,7 @@ def run_semi_supervised(
                 [
                     [
                         fit_and_score(method, a[s] if a.ndim == 3 else a, y_train, b[s] if b.ndim == 3 else b,
-                                      y_test, idx, seed=params.seed + s, hidden=params.mlp_hidden)
+                                      y_test, idx, seed=params.seed + s, hidden=params.mlp_hidden, svm=svm)
                         for idx in sets
                     ]
                     for s in range(len(train))

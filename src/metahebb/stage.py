@@ -5,28 +5,11 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from metahebb import validate
 from metahebb.artifacts import ArtifactError
+from metahebb.errors import DivergenceError
 from metahebb.params import ParamError
-
-if TYPE_CHECKING:  # torch is imported only by the stages that use it
-    import torch
-
-
-class DivergenceError(RuntimeError):
-    """NaN or infinity in weights or losses; the message names the step, dataset and seed."""
-
-
-def nonfinite_members(*tensors: torch.Tensor) -> list[int]:
-    """Indices along the leading (population) dimension where any tensor holds NaN or infinity."""
-    import torch
-
-    bad = torch.zeros(tensors[0].shape[0], dtype=torch.bool, device=tensors[0].device)
-    for t in tensors:
-        bad |= ~torch.isfinite(t).reshape(t.shape[0], -1).all(dim=1)
-    return torch.nonzero(bad).flatten().tolist() if bad.any() else []
 
 
 def run(main: Callable[[list[str]], None]) -> None:

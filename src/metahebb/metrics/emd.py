@@ -65,11 +65,18 @@ def latent_emd(latent: np.ndarray, truth: np.ndarray, params: EvaluateParams) ->
     if len(latent) > params.emd_points:
         keep = np.random.default_rng(params.seed).choice(len(latent), params.emd_points, replace=False)
         latent, truth = latent[keep], truth[keep]
+    return emd(*mapped_clouds(latent, truth, params), params.emd_cost, params.emd_max_iter)
+
+
+def mapped_clouds(
+    latent: np.ndarray, truth: np.ndarray, params: EvaluateParams
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both clouds as the EMD sees them: PCA, normalised alike, the latent aligned onto the truth."""
     a = normalise(pca(latent.astype(np.float64), params.latent_dim), params.emd_normalise)
     b = normalise(pca(truth.astype(np.float64), params.latent_dim), params.emd_normalise)
     if params.emd_align == "procrustes":
         a = align(a, b)
-    return emd(a, b, params.emd_cost, params.emd_max_iter)
+    return a, b
 
 
 def metric(train: np.ndarray, test: np.ndarray, split: Split, params: EvaluateParams) -> dict[str, float]:

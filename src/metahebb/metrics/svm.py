@@ -36,12 +36,12 @@ def balanced_draw(y: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray
     return np.sort(np.concatenate(picks))
 
 
-def label_draws(y_train: np.ndarray, n: int | str, params: EvaluateParams) -> list[np.ndarray]:
-    """The draws for label count `n`; `all` is one draw of every training point."""
+def label_draws(y_train: np.ndarray, n: int | str, draws: int, seed: int) -> list[np.ndarray]:
+    """The draws for label count `n`, the same for every model; `all` is one draw of every point."""
     if n == "all" or int(n) >= len(y_train):
         return [np.arange(len(y_train))]
-    rng = np.random.default_rng([params.seed, int(n)])
-    return [balanced_draw(y_train, int(n), rng) for _ in range(params.svm_draws)]
+    rng = np.random.default_rng([seed, int(n)])
+    return [balanced_draw(y_train, int(n), rng) for _ in range(draws)]
 
 
 def svm_accuracy_vs_labels(
@@ -53,7 +53,7 @@ def svm_accuracy_vs_labels(
     result = {}
     for n in params.svm_labels:
         accuracies = []
-        for idx in label_draws(split.y_train, n, params):
+        for idx in label_draws(split.y_train, n, params.svm_draws, params.seed):
             svm = SVC(kernel=params.svm_kernel, C=params.svm_c, gamma="scale").fit(
                 train[idx], split.y_train[idx]
             )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from metahebb.artifacts import ArtifactError
 from metahebb.params import META_TRAINED_RULES, RULE_NAMES, RuleParams
 from metahebb.rules.base import MATRICES, Rule, Synapses, synapses_of
 from metahebb.rules.hebb import HebbRule
@@ -44,4 +45,18 @@ def make_rule(name: str, params: RuleParams, T: int, theta: dict | None = None) 
     return rule
 
 
-__all__ = ["MATRICES", "META_TRAINED", "RULES", "Rule", "Synapses", "make_rule", "synapses_of"]
+def load_rule(name: str, params: RuleParams, T: int) -> Rule:
+    """A rule ready to train networks: a meta-trained one with the meta_train stage's theta."""
+    if name not in META_TRAINED:
+        return make_rule(name, params, T)
+    import torch
+
+    path = f"data/rules/{name}.pt"
+    try:
+        theta = torch.load(path, weights_only=True)["theta"]
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: file not found; run `dvc repro meta_train@{name}` to make it") from None
+    return make_rule(name, params, T, theta=theta)
+
+
+__all__ = ["MATRICES", "META_TRAINED", "RULES", "Rule", "Synapses", "load_rule", "make_rule", "synapses_of"]
