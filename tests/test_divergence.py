@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 
 import numpy as np
 import pytest
 import torch
+from tiny import META, RNN, RULES, STAB
 
 from metahebb import stage
 from metahebb.errors import DivergenceError, nonfinite_members
 from metahebb.hebbian_train import train_hebbian
 from metahebb.meta_train import meta_train
-from metahebb.params import HebbianParams, KCapRNNParams, MetaParams, RuleParams, StabiliserParams
+from metahebb.params import HebbianParams, StabiliserParams
 from metahebb.rules import make_rule
 from metahebb.rules.base import Rule, Synapses
 
-RNN = KCapRNNParams(m=16, k=4, T=2, bias=True, readout="linear", init="gaussian", init_gain=1.0)
-STAB = StabiliserParams(homeostasis=True, homeostasis_rate=0.05, normalise_rows=True, clip=0.1)
-RULES = RuleParams(hebb_lr=0.01, oja_lr=0.01, hidden=8, init_step=0.01, neighbours=1, seed=0)
 HEBB = HebbianParams(rules=["none"], epochs=2, batch_size=8, seeds=[3, 7])
-META = MetaParams(
-    rules=["learned"], datasets=["circles", "moons"], steps=5, lr=0.02, population=4, batch_size=8,
-    reset_every=3, lookahead=1, relaxation="ste", temperature=0.5, objective="paper",
-    ridge_lambda=1.0, grad_clip=1.0, seed=11,
-)  # fmt: skip
+META = dataclasses.replace(META, steps=5, batch_size=8, reset_every=3, seed=11)
 
 
 class NaNRule(Rule):

@@ -3,6 +3,7 @@ from functools import partial
 
 import numpy as np
 import pytest
+from tiny import META, RNN, STAB
 
 from metahebb.datasets import digits
 from metahebb.generalisation import (
@@ -17,11 +18,8 @@ from metahebb.params import (
     DataParams,
     EvaluateParams,
     HebbianParams,
-    KCapRNNParams,
-    MetaParams,
     ParamError,
     RuleParams,
-    StabiliserParams,
 )
 from metahebb.rules import make_rule
 
@@ -37,27 +35,10 @@ DATA = DataParams(
     seed=0,
     projection_seed=0,
 )
-RNN = KCapRNNParams(m=16, k=4, T=2, bias=True, readout="linear", init="gaussian", init_gain=1.0)
-STAB = StabiliserParams(homeostasis=True, homeostasis_rate=0.05, normalise_rows=True, clip=0.1)
 RULES = RuleParams(
     hebb_lr=0.01, oja_lr=0.01, hidden=8, init_step=0.002, neighbours=1, seed=0, base="hebb", max_step=0.01
 )
-META = MetaParams(
-    rules=["learned"],
-    datasets=["circles", "moons"],
-    steps=3,
-    lr=0.01,
-    population=2,
-    batch_size=8,
-    reset_every=10,
-    lookahead=1,
-    relaxation="ste",
-    temperature=0.5,
-    objective="paper",
-    ridge_lambda=1.0,
-    grad_clip=1.0,
-    seed=0,
-)
+META = dataclasses.replace(META, steps=3, lr=0.01, population=2, batch_size=8, reset_every=10)
 HEBB = HebbianParams(rules=["none"], epochs=2, batch_size=8, seeds=[0, 1])
 EVALUATE = EvaluateParams(
     latent_dim=2,

@@ -3,16 +3,14 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from tiny import RNN, RULES, STAB
 
 from metahebb.hebbian_train import collapse_stats, plastic_step, train_hebbian, train_summary
 from metahebb.kcap_rnn import init_network
 from metahebb.params import (
     RULE_NAMES,
     HebbianParams,
-    KCapRNNParams,
     ParamError,
-    RuleParams,
-    StabiliserParams,
     parse_group,
 )
 from metahebb.rules import make_rule
@@ -20,9 +18,6 @@ from metahebb.rules.base import Rule
 from metahebb.runtime import generator
 from metahebb.stabilisers import prepare
 
-RNN = KCapRNNParams(m=16, k=4, T=2, bias=True, readout="linear", init="gaussian", init_gain=1.0)
-STAB = StabiliserParams(homeostasis=True, homeostasis_rate=0.05, normalise_rows=True, clip=0.1)
-RULES = RuleParams(hebb_lr=0.01, oja_lr=0.01, hidden=8, init_step=0.01, neighbours=1, seed=0)
 HEBB = HebbianParams(rules=["none", "hebb", "oja"], epochs=3, batch_size=8, seeds=[0, 1])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from tiny import META, RNN, RULES, STAB
 
 from metahebb import meta_train as meta_train_module
 from metahebb.artifacts import load_arrays, load_json, save_arrays
@@ -20,23 +22,12 @@ from metahebb.datasets import make_dataset
 from metahebb.meta_train import meta_train
 from metahebb.params import (
     DataParams,
-    KCapRNNParams,
-    MetaParams,
-    RuleParams,
-    StabiliserParams,
     parse_group,
     read_params,
 )
 from metahebb.rules import make_rule
 
-RNN = KCapRNNParams(m=16, k=4, T=2, bias=True, readout="linear", init="gaussian", init_gain=1.0)
-STAB = StabiliserParams(homeostasis=True, homeostasis_rate=0.05, normalise_rows=True, clip=0.1)
-RULES = RuleParams(hebb_lr=0.01, oja_lr=0.01, hidden=8, init_step=0.01, neighbours=1, seed=0)
-META = MetaParams(
-    rules=["learned"], datasets=["circles", "moons"], steps=60, lr=0.02, population=4, batch_size=16,
-    reset_every=5, lookahead=1, relaxation="ste", temperature=0.5, objective="paper",
-    ridge_lambda=1.0, grad_clip=1.0, seed=0,
-)  # fmt: skip
+META = dataclasses.replace(META, reset_every=5)
 
 
 def tiny_data() -> dict[str, np.ndarray]:
@@ -50,7 +41,7 @@ class Killed(BaseException):
 
 
 def test_resumed_meta_training_ends_with_the_same_theta(tmp_path, monkeypatch):
-    params = MetaParams(**{**META.__dict__, "steps": 11, "checkpoint_every": 4})
+    params = dataclasses.replace(META, steps=11, checkpoint_every=4)
     data = tiny_data()
     whole = meta_train(data, make_rule("learned", RULES, RNN.T), RNN, STAB, params, log_every=0)
 
@@ -85,9 +76,9 @@ def test_resumed_meta_training_ends_with_the_same_theta(tmp_path, monkeypatch):
 
 def test_a_checkpoint_of_other_params_is_ignored(tmp_path):
     data = tiny_data()
-    params = MetaParams(**{**META.__dict__, "steps": 6, "checkpoint_every": 2})
+    params = dataclasses.replace(META, steps=6, checkpoint_every=2)
     checkpoint = tmp_path / "meta_train_learned.pt"
-    other = MetaParams(**{**params.__dict__, "lr": 0.5, "steps": 7})  # leaves a checkpoint at step 6
+    other = dataclasses.replace(params, lr=0.5, steps=7)  # leaves a checkpoint at step 6
     meta_train(data, make_rule("learned", RULES, RNN.T), RNN, STAB, other, log_every=0, checkpoint=checkpoint)
     assert checkpoint.exists()
     fresh = meta_train(data, make_rule("learned", RULES, RNN.T), RNN, STAB, params, log_every=0)
