@@ -17,7 +17,7 @@ import torch
 
 from metahebb.kcap import relaxed_kcap
 from metahebb.kcap_rnn import Network
-from metahebb.meta_train import ridge_loss
+from metahebb.objectives.reconstruction import ridge_loss
 from metahebb.params import KCapRNNParams, MetaParams, StabiliserParams
 from metahebb.rules import Rule
 from metahebb.stabilisers import NORMALISED, row_norms

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("rule_throughput.py", "meta_throughput.py", "pipeline_timing.py")
+BENCHMARKS = ("rule_throughput.py", "meta_throughput.py", "es_throughput.py", "pipeline_timing.py")
 
 
 def main() -> None:

@@ -12,18 +12,18 @@ from functools import partial
 
 from metahebb import stage
 from metahebb.artifacts import load_arrays, save_json, save_table, save_torch
-from metahebb.datasets import digits
 from metahebb.generalisation import (
-    Target,
     check_label_count,
     generalisation_matrix,
+    load_target,
     matrix_table,
     meta_sources,
     meta_train_rows,
 )
-from metahebb.hebbian_train import standardise
+from metahebb.meta_data import MetaData, training_points
 from metahebb.params import (
     DataParams,
+    ESParams,
     EvaluateParams,
     GeneralisationParams,
     HebbianParams,
@@ -40,14 +40,6 @@ from metahebb.runtime import configure
 log = logging.getLogger("generalisation")
 
 
-def load_target(name: str, data: DataParams, digits_input: str) -> Target:
-    if name == "digits":
-        arrays = digits.load(data, digits_input)
-        return Target(arrays["x"], arrays["y"], arrays["is_test"])
-    arrays = load_arrays(f"data/datasets/{name}.npz", required=("x", "y", "z", "is_test"))
-    return Target(arrays["x"], arrays["y"], arrays["is_test"], arrays["z"])
-
-
 def main(argv: list[str]) -> None:
     params = load_group(GeneralisationParams, "generalisation")
     runtime = load_group(RuntimeParams, "runtime")
@@ -56,6 +48,7 @@ def main(argv: list[str]) -> None:
     stab = load_group(StabiliserParams, "stabilisers")
     rules = load_group(RuleParams, "rules")
     meta = load_group(MetaParams, "meta_train")
+    es = load_group(ESParams, "es")
     hebbian = dataclasses.replace(load_group(HebbianParams, "train_hebbian"), seeds=params.seeds)
     evaluate = load_group(EvaluateParams, "evaluate")
     sources = meta_sources(params.sources, params.leave_one_out, meta.datasets)
@@ -64,12 +57,11 @@ def main(argv: list[str]) -> None:
     configure(runtime.threads, "cpu")  # the inner networks are tiny; CPU is faster than a launch
 
     start = time.perf_counter()
-    train_points = {}
+    x, y = {}, {}
     for ds in sorted({d for datasets in sources.values() for d in datasets}):
-        arrays = load_arrays(f"data/datasets/{ds}.npz", required=("x", "is_test"))
-        train_points[ds] = standardise(arrays["x"], arrays["is_test"])[~arrays["is_test"]]
+        x[ds], y[ds] = training_points(load_arrays(f"data/datasets/{ds}.npz", required=("x", "y", "is_test")))
     new_rule = partial(make_rule, params.rule, rules, rnn.T)
-    trained = meta_train_rows(sources, train_points, new_rule, rnn, stab, meta)
+    trained = meta_train_rows(sources, MetaData(x, y), new_rule, rnn, stab, meta, es)
     for row, result in trained.items():
         save_torch(
             f"data/generalisation/{row}.pt",

@@ -1,6 +1,8 @@
 """Stage meta_train: learn a plasticity rule's theta on the meta-training datasets.
 
-python stages/meta_train.py <rule>        (a learned rule: learned, learned_extended)
+python stages/meta_train.py <rule>        (a meta-trained rule: learned, learned_extended, table, attention)
+
+The outer optimiser is `meta_train.optimizer` (gradient, or es with the `es` group).
 
 Every `meta_train.checkpoint_every` steps the run is saved to data/checkpoints/meta_train_<rule>.pt
 (not a DVC output, so `dvc repro` leaves it in place); a rerun after a kill resumes from it and
@@ -17,9 +19,10 @@ import pandas as pd
 
 from metahebb import stage
 from metahebb.artifacts import load_arrays, save_json, save_table, save_torch
-from metahebb.hebbian_train import standardise
-from metahebb.meta_train import meta_train
+from metahebb.meta_data import MetaData, training_points
+from metahebb.outer import meta_learn
 from metahebb.params import (
+    ESParams,
     KCapRNNParams,
     MetaParams,
     RuleParams,
@@ -42,28 +45,28 @@ def main(argv: list[str]) -> None:
     rnn = load_group(KCapRNNParams, "kcap_rnn")
     stab = load_group(StabiliserParams, "stabilisers")
     rules = load_group(RuleParams, "rules")
+    es = load_group(ESParams, "es")
     device = configure(runtime.threads, runtime.device)
 
-    data = {}
-    for ds in params.datasets:
-        arrays = load_arrays(f"data/datasets/{ds}.npz", required=("x", "is_test"))
-        data[ds] = standardise(arrays["x"], arrays["is_test"])[~arrays["is_test"]]  # never the test points
+    x, y = {}, {}
+    for ds in params.datasets:  # training points only: test points (and their labels) never enter
+        x[ds], y[ds] = training_points(load_arrays(f"data/datasets/{ds}.npz", required=("x", "y", "is_test")))
     rule = make_rule(name, rules, rnn.T)
     start = time.perf_counter()
     checkpoint = Path(f"data/checkpoints/meta_train_{name}.pt")
-    result = meta_train(data, rule, rnn, stab, params, device=device, checkpoint=checkpoint)
+    result = meta_learn(rule, MetaData(x, y), rnn, stab, params, es, device=device, checkpoint=checkpoint)
     log.info(
-        "%s: %d steps in %.1fs on %s, meta-loss %.4f -> %.4f",
+        "%s (%s): %.1fs on %s, %s",
         name,
-        params.steps,
+        params.optimizer,
         time.perf_counter() - start,
         device,
-        result.summary["meta_loss_first"],
-        result.summary["meta_loss_final"],
+        result.summary,
     )
 
     save_torch(f"data/rules/{name}.pt", {"rule": name, "theta": result.theta})
-    table = pd.DataFrame({"step": range(1, params.steps + 1), **result.history})
+    steps = len(next(iter(result.history.values())))
+    table = pd.DataFrame({"step": range(1, steps + 1), **result.history})
     save_table(f"metrics/meta_train/{name}.csv", table)
     save_json(f"metrics/meta_train/{name}.json", result.summary)
     checkpoint.unlink(missing_ok=True)  # only now: a kill before this line still resumes

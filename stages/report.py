@@ -13,19 +13,24 @@ from pathlib import Path
 import pandas as pd
 
 from metahebb import figures, stage
-from metahebb.artifacts import load_arrays, load_json, save_figure, save_text
+from metahebb.artifacts import load_arrays, load_json, load_torch, save_figure, save_text
 from metahebb.claims import Metrics, check_claims
+from metahebb.compare_report import leave_one_out_markdown, table_markdown, targets_markdown
 from metahebb.latents import load_latents
 from metahebb.params import (
     BackpropParams,
+    CompareParams,
     GeneralisationParams,
     HebbianParams,
+    KCapRNNParams,
     MetaParams,
+    RuleParams,
     SemiSupervisedParams,
     load_datasets,
     load_group,
 )
 from metahebb.report import report_markdown
+from metahebb.rules import MATRICES, make_rule
 
 log = logging.getLogger("report")
 OUT = Path("reports/report")
@@ -46,6 +51,49 @@ def revision() -> str:
         return f"no git revision; {tools}"
     changed = " + uncommitted changes" if dirty.stdout.strip() else ""
     return f"git {sha.stdout.strip()}{changed}; {tools}"
+
+
+def default_variant() -> str:
+    """The meta_compare variant that is the pipeline's own rule: the first meta-trained rule, as configured."""
+    meta = load_group(MetaParams, "meta_train")
+    return f"{meta.rules[0]}-{meta.optimizer}-{meta.objective}"
+
+
+def comparison_section(datasets: list[str], params: CompareParams, evaluate: dict) -> str:
+    """Markdown of the rules x optimisers x objectives comparison, and the drawn `table` rules."""
+    results = {v: load_json(f"metrics/meta_compare/{v}.json") for v in params.variants}
+    timing = {v: load_json(f"metrics/meta_compare/timing/{v}.json") for v in params.variants}
+    backprop = {
+        ds: next(iter(evaluate["rnn"][ds].values()))["svm_acc"] for ds in datasets if "rnn" in evaluate
+    }
+    tables = {}  # the first meta seed's rule of every `table` variant, drawn
+    rules, T = load_group(RuleParams, "rules"), load_group(KCapRNNParams, "kcap_rnn").T
+    for variant in [v for v in params.variants if v.startswith("table-")]:
+        theta = load_torch(f"data/meta_compare/{variant}.pt")["thetas"][f"seed{params.meta_seeds[0]}"]
+        rule = make_rule("table", rules, T, theta=theta)
+        tables[variant] = {m: rule.tabulate(m) for m in MATRICES}
+    lines = [
+        "\n".join(
+            targets_markdown(
+                results,
+                backprop,
+                [d for d in datasets if d in params.targets],
+                params.labels,
+                default_variant(),
+            )
+        ),
+        "",
+        table_markdown(results, timing, backprop, params.targets, params.labels),
+    ]
+    if any("leave_one_out" in r for r in results.values()):
+        lines += ["", "Leave-one-dataset-out meta-training, judged on the held-out dataset:", ""]
+        lines += [leave_one_out_markdown(results, params.labels)]
+    if tables:
+        fig = figures.rule_tables(tables)
+        save_figure(OUT / "table_rules.png", fig)
+        figures.close(fig)
+        lines += ["", "![table rules](report/table_rules.png)"]
+    return "\n".join(lines)
 
 
 def main(argv: list[str]) -> None:
@@ -87,6 +135,8 @@ def main(argv: list[str]) -> None:
     save_figure(OUT / "generalisation.png", fig)
     figures.close(fig)
 
+    comparison = comparison_section(datasets, load_group(CompareParams, "meta_compare"), metrics.evaluate)
+
     text = report_markdown(
         verdicts,
         results=Path("reports/results.md").read_text(),
@@ -95,6 +145,7 @@ def main(argv: list[str]) -> None:
         matrix=metrics.matrix,
         params=Path("params.yaml").read_text(),
         revision=revision(),
+        comparison=comparison,
     )
     save_text("reports/report.md", text)
     log.info("%d claims checked: %s", len(verdicts), ", ".join(v.verdict.split(":")[0] for v in verdicts))

@@ -3,7 +3,7 @@ from functools import partial
 
 import numpy as np
 import pytest
-from tiny import META, RNN, STAB
+from tiny import ES, META, RNN, STAB
 
 from metahebb.datasets import digits
 from metahebb.generalisation import (
@@ -14,6 +14,7 @@ from metahebb.generalisation import (
     meta_sources,
     meta_train_rows,
 )
+from metahebb.meta_data import MetaData
 from metahebb.params import (
     DataParams,
     EvaluateParams,
@@ -125,10 +126,11 @@ def test_rows_single_sources_and_leave_one_out():
 
 
 def test_tiny_matrix_has_every_row_and_target_with_values_in_range():
-    train_points = {"circles": two_class_target(40, 2).x, "moons": two_class_target(40, 3).x}
+    sources = {"circles": two_class_target(40, 2), "moons": two_class_target(40, 3)}
+    data = MetaData({d: t.x for d, t in sources.items()}, {d: t.y for d, t in sources.items()})
     rows = meta_sources(["circles", "moons"], True, ["circles", "moons"])
     new_rule = partial(make_rule, "learned", RULES, RNN.T)
-    trained = meta_train_rows(rows, train_points, new_rule, RNN, STAB, META)
+    trained = meta_train_rows(rows, data, new_rule, RNN, STAB, META, ES)
     assert list(trained) == ["circles", "moons", "all_but_circles", "all_but_moons"]
     assert trained["all_but_circles"] is trained["moons"]  # the same datasets are meta-trained once
     rules = {row: new_rule(theta=result.theta) for row, result in trained.items()}

@@ -95,9 +95,21 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
     matrix = json.loads((workdir / "metrics/generalisation/matrix.json").read_text())
     assert {"circles", "all", "all_but_circles", "none", "hebb"} <= set(matrix)
     assert "emd" not in matrix["circles"]["digits"] and "emd" in matrix["circles"]["moons"]
+    compare = params["meta_compare"]
+    for variant in compare["variants"]:
+        scores = json.loads((workdir / f"metrics/meta_compare/{variant}.json").read_text())
+        assert set(scores["targets"]) == set(compare["targets"])
+        for target, cell in scores["targets"].items():
+            assert {f"svm_n{n}" for n in compare["labels"]} | {"codes"} <= set(cell)
+            assert all(0.0 <= cell[f"svm_n{n}"]["mean"] <= 1.0 for n in compare["labels"])
+            assert ("emd" in cell) == (target != "digits")
+        assert ("leave_one_out" in scores) == (variant in compare["leave_one_out"])
+        timing = json.loads((workdir / f"metrics/meta_compare/timing/{variant}.json").read_text())
+        assert timing["meta_train_seconds"]["mean"] >= 0.0
     report = (workdir / "reports/report.md").read_text()
     assert report.count("| **") == len(CLAIMS) and "## Parameters" in report  # one verdict per claim
-    for figure in ("semi_supervised", "generalisation"):
+    assert "- Main target" in report and "| circles | table-es-labels_ce |" in report
+    for figure in ("semi_supervised", "generalisation", "table_rules"):
         assert (workdir / f"reports/report/{figure}.png").stat().st_size > 10_000
     assert "up to date" in _ok(dvc("status"), workdir)
 
@@ -110,7 +122,7 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
     finally:
         (workdir / "params.yaml").write_text(original)
     # the SVM's C is read by evaluate and by the stages that fit the same SVM as a reference
-    readers = ("evaluate_", "figures", "generalisation", "semi_supervised", "report")
+    readers = ("evaluate_", "figures", "generalisation", "semi_supervised", "meta_compare", "report")
     assert any(s.startswith("evaluate_") for s in stale) and all(s.startswith(readers) for s in stale), stale
 
 

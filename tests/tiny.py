@@ -1,12 +1,12 @@
 """Tiny, fast params shared by the unit tests; a test file overrides only what it exercises.
 
-from tiny import META, RNN, RULES, STAB
+from tiny import ES, META, RNN, RULES, STAB
 META_FAST = dataclasses.replace(META, steps=5)
 """
 
 from __future__ import annotations
 
-from metahebb.params import KCapRNNParams, MetaParams, RuleParams, StabiliserParams
+from metahebb.params import ESParams, KCapRNNParams, MetaParams, RuleParams, StabiliserParams
 
 RNN = KCapRNNParams(m=16, k=4, T=2, bias=True, readout="linear", init="gaussian", init_gain=1.0)
 STAB = StabiliserParams(homeostasis=True, homeostasis_rate=0.05, normalise_rows=True, clip=0.1)
@@ -27,3 +27,4 @@ META = MetaParams(
     grad_clip=1.0,
     seed=0,
 )
+ES = ESParams(generations=3, population=4, sigma=0.1, networks_per_dataset=1, epochs=1, batch_size=8, seed=0)

@@ -141,3 +141,18 @@ def save_torch(path: str | Path, obj: Any) -> Path:
             torch.save(obj, fh)
 
     return _atomic_write(path, write)
+
+
+def load_torch(path: str | Path) -> Any:
+    """A `save_torch` file (tensors, dicts, numbers only), with one line naming the file if it is bad."""
+    import torch
+
+    path = Path(path)
+    try:
+        return torch.load(path, weights_only=True)
+    except FileNotFoundError:
+        raise ArtifactError(f"{path}: file not found; run `dvc repro` to make it") from None
+    except Exception as err:  # truncated zips and foreign pickles alike
+        raise ArtifactError(
+            f"{path}: unreadable ({type(err).__name__}); regenerate it with `dvc repro -f`"
+        ) from None

@@ -21,13 +21,18 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from metahebb.artifacts import load_arrays
+from metahebb.datasets import digits
 from metahebb.evaluation import summarise
 from metahebb.hebbian_train import train_hebbian
-from metahebb.meta_train import MetaResult, meta_train
+from metahebb.meta_data import MetaData
 from metahebb.metrics import Split
 from metahebb.metrics.emd import latent_emd
 from metahebb.metrics.svm import svm_accuracy_vs_labels
+from metahebb.outer import MetaResult, meta_learn
 from metahebb.params import (
+    DataParams,
+    ESParams,
     EvaluateParams,
     HebbianParams,
     KCapRNNParams,
@@ -52,6 +57,15 @@ class Target:
     def split(self) -> Split:
         z = self.z if self.z is not None else np.zeros((len(self.y), 0), dtype=np.float32)
         return Split.from_arrays({"y": self.y, "z": z, "is_test": self.is_test})
+
+
+def load_target(name: str, data: DataParams, digits_input: str) -> Target:
+    """A target by name: a pipeline dataset file, or digits (built from scikit-learn's bundled copy)."""
+    if name == "digits":
+        arrays = digits.load(data, digits_input)
+        return Target(arrays["x"], arrays["y"], arrays["is_test"])
+    arrays = load_arrays(f"data/datasets/{name}.npz", required=("x", "y", "z", "is_test"))
+    return Target(arrays["x"], arrays["y"], arrays["is_test"], arrays["z"])
 
 
 def meta_sources(sources: list[str], leave_one_out: bool, meta_datasets: list[str]) -> dict[str, list[str]]:
@@ -89,13 +103,14 @@ def check_label_count(labels: int, targets: dict[str, Target]) -> None:
 
 def meta_train_rows(
     rows: dict[str, list[str]],
-    train_points: dict[str, np.ndarray],
+    data: MetaData,
     make_rule: Callable[[], Rule],
     rnn: KCapRNNParams,
     stab: StabiliserParams,
     params: MetaParams,
+    es: ESParams,
 ) -> dict[str, MetaResult]:
-    """Meta-train a fresh rule (`make_rule()`) per row on the standardised training points of its datasets.
+    """Meta-train a fresh rule (`make_rule()`) per row on the training points of its datasets.
 
     Rows with the same datasets share one run (meta-training is deterministic given its params).
     """
@@ -105,23 +120,15 @@ def meta_train_rows(
         key = tuple(datasets)
         if key not in done:
             start = time.perf_counter()
-            done[key] = meta_train(
-                {d: train_points[d] for d in datasets},
-                make_rule(),
-                rnn,
-                stab,
-                dataclasses.replace(params, datasets=list(datasets)),
-                log_every=0,
-            )
-            s = done[key].summary
+            run = dataclasses.replace(params, datasets=list(datasets))
+            done[key] = meta_learn(make_rule(), data.subset(datasets), rnn, stab, run, es, log_every=0)
             log.info(
-                "meta-trained %s on %s: %d steps in %.1fs, meta-loss %.4f -> %.4f",
+                "meta-trained %s on %s (%s) in %.1fs: %s",
                 row,
                 "+".join(datasets),
-                params.steps,
+                params.optimizer,
                 time.perf_counter() - start,
-                s["meta_loss_first"],
-                s["meta_loss_final"],
+                done[key].summary,
             )
         results[row] = done[key]
     return results

@@ -12,10 +12,12 @@ The rule must improve networks from scratch, not one network: a population of in
 spread over the meta-training datasets, is trained by the current rule alongside theta, and each
 is re-initialised every `reset_every` updates, at staggered times so all ages are present.
 
-Objectives (`objective`): `paper` scores the rule's own readout M_out. It gives M_in and M_rec
-little signal (a delta rule for M_out already lowers it), so `ridge` instead scores the hidden
-code itself: a closed-form ridge readout of x from [x_{T+1}, 1] fitted on one half of the fresh
-batch and scored on the other (differentiable in the code). `both` adds the two.
+Objectives (`objective`, src/metahebb/objectives/): `paper` scores the rule's own readout M_out.
+It gives M_in and M_rec little signal (a delta rule for M_out already lowers it), so `ridge`
+instead scores the hidden code itself: a closed-form ridge readout of x from [x_{T+1}, 1] fitted
+on one half of the fresh batch and scored on the other (differentiable in the code). `both` adds
+the two. `labels_ce` scores a ridge classifier fitted on a few labelled validation points; then
+the inner networks learn on the inner part of the training points only (`meta_data.py`).
 
 Collapse penalty (`collapse_penalty` > 0, added to any objective): the squared deviation of each
 neuron's firing rate over the fresh batch from k/m, at every step, after the update, normalised
@@ -44,23 +46,16 @@ import torch
 from metahebb.artifacts import save_torch
 from metahebb.errors import DivergenceError, nonfinite_members
 from metahebb.kcap import kcap, relaxed_kcap
-from metahebb.kcap_rnn import Network, forward, init_network, reconstruction_loss, with_bias
+from metahebb.kcap_rnn import Network, forward, init_network
+from metahebb.meta_data import MetaData, split_data
+from metahebb.objectives import OBJECTIVES, ObjectiveBatch, objective_loss
+from metahebb.objectives.labels import labelled_first
 from metahebb.params import KCapRNNParams, MetaParams, StabiliserParams
 from metahebb.rules import Rule, synapses_of
 from metahebb.runtime import generator
 from metahebb.stabilisers import apply_update, prepare, update_thresholds
 
 log = logging.getLogger("meta_train")
-
-
-def ridge_loss(code: torch.Tensor, x: torch.Tensor, lam: float) -> torch.Tensor:
-    """Held-out MSE (P,) of the ridge map code -> x fitted on the first half of the batch."""
-    half = code.shape[1] // 2
-    h = with_bias(code, True)
-    fit, score = h[:, :half], h[:, half:]
-    gram = fit.transpose(1, 2) @ fit + lam * torch.eye(h.shape[-1], dtype=h.dtype, device=h.device)
-    w = torch.linalg.solve(gram, fit.transpose(1, 2) @ x[:, :half])
-    return ((score @ w - x[:, half:]) ** 2).mean(dim=(1, 2))
 
 
 def collapse_penalty(states: torch.Tensor, k: int) -> torch.Tensor:
@@ -77,8 +72,14 @@ def meta_loss(
     rnn: KCapRNNParams,
     stab: StabiliserParams,
     params: MetaParams,
+    labels: torch.Tensor | None = None,
+    fit: int | None = None,
 ) -> tuple[torch.Tensor, Network]:
-    """Per-network loss (P,) after K = len(batches) - 1 rule updates, and the network after the first."""
+    """Per-network loss (P,) after K = len(batches) - 1 rule updates, and the network after the first.
+
+    The objective `params.objective` scores the last batch; its first `fit` points (default: half)
+    fit the objective's readout, and `labels` (P,B) are that batch's labels where it needs them.
+    """
     activation = partial(relaxed_kcap, mode=params.relaxation, temperature=params.temperature)
     cur, first = net, None
     for i, x in enumerate(batches[:-1]):
@@ -90,11 +91,8 @@ def meta_loss(
         first = cur if first is None else first
     x = batches[-1]
     trace = forward(cur, x, rnn, activation)
-    loss = torch.zeros(x.shape[0], device=x.device)
-    if params.objective in ("paper", "both"):
-        loss = loss + reconstruction_loss(trace.output, x)
-    if params.objective in ("ridge", "both"):
-        loss = loss + ridge_loss(trace.states[:, :, -1], x, params.ridge_lambda)
+    fit = x.shape[1] // 2 if fit is None else fit
+    loss = objective_loss(params.objective, trace, ObjectiveBatch(x, fit, labels), params)
     if params.collapse_penalty > 0:
         loss = loss + params.collapse_penalty * collapse_penalty(trace.states, rnn.k)
     return loss, first
@@ -155,6 +153,7 @@ def meta_train(
     log_every: int = 50,
     device: torch.device | str = "cpu",
     checkpoint: str | Path | None = None,
+    labels: dict[str, np.ndarray] | None = None,
 ) -> MetaResult:
     """Train the rule's theta on the standardised training inputs of each dataset in `data`.
 
@@ -163,15 +162,24 @@ def meta_train(
     CUDA runs see the same networks and batches. The returned theta is on the CPU.
     With a `checkpoint` path and `params.checkpoint_every` > 0 the run saves and resumes there
     (see the module docstring); the caller deletes the file once the outputs are written.
+    `labels` (the training points' labels, per dataset) are read only by label objectives, and only
+    on the validation part of each dataset (`meta_train.validation_fraction`).
     """
     names = list(data)
     pools = [torch.from_numpy(data[d]) for d in names]
+    labelled = OBJECTIVES[params.objective].uses_labels
+    if labelled:  # inner networks learn on the inner part; the objective's labels come from validation
+        if labels is None:
+            raise ValueError(f"meta_train: objective {params.objective!r} needs the training labels")
+        parts = split_data(MetaData(data, labels), params.validation_fraction, params.seed)
+        pools = parts.inner
     n = pools[0].shape[1]
     pop = params.population
     which = [p % len(names) for p in range(pop)]  # the dataset each inner network lives on
     gen = generator(params.seed)
     saving = checkpoint is not None and params.checkpoint_every > 0
-    key = fingerprint(data, rule, rnn, stab, params) if saving else ""
+    seen = {**data, **{f"labels_{d}": y for d, y in (labels or {}).items()}} if labelled else data
+    key = fingerprint(seen, rule, rnn, stab, params) if saving else ""
     rule = rule.to(device)
     optimiser = torch.optim.Adam(rule.parameters(), lr=params.lr)
 
@@ -182,6 +190,14 @@ def meta_train(
         return torch.stack(
             [pools[d][torch.randint(len(pools[d]), (params.batch_size,), generator=gen)] for d in which]
         ).to(device)
+
+    def draw_labelled() -> tuple[torch.Tensor, torch.Tensor]:
+        """Per network: a balanced labelled draw (objective_labels points) and batch_size points to score."""
+        size = params.objective_labels + params.batch_size
+        orders = [labelled_first(parts.val_y[d], params.objective_labels, gen)[:size] for d in which]
+        x = torch.stack([parts.val_x[d][o] for d, o in zip(which, orders, strict=True)])
+        y = torch.stack([parts.val_y[d][o] for d, o in zip(which, orders, strict=True)])
+        return x.to(device), y.to(device)
 
     net = fresh(pop)
     age = torch.tensor([p * params.reset_every // pop for p in range(pop)])
@@ -198,9 +214,13 @@ def meta_train(
         first_step = state["step"]
     for step in range(first_step, params.steps):
         batches = [draw() for _ in range(params.lookahead + 1)]
-        if params.objective != "paper":
+        y, fit = None, None
+        if labelled:
+            batches[-1], y = draw_labelled()
+            fit = params.objective_labels
+        elif params.objective != "paper":
             batches[-1] = torch.cat([batches[-1], draw()], dim=1)  # two halves: ridge fit and score
-        losses, stepped = meta_loss(rule, net, batches, rnn, stab, params)
+        losses, stepped = meta_loss(rule, net, batches, rnn, stab, params, y, fit)
         per_dataset = {
             d: losses[[p for p in range(pop) if which[p] == i]].mean() for i, d in enumerate(names)
         }

@@ -282,8 +282,12 @@ def check_label_counts(labels: list[int | str], n_train: int, prefix: str = "eva
 
 # ---- k-cap RNN, rules, meta-training, frozen-rule training (issue 3)
 
-RULE_NAMES = ("none", "hebb", "oja", "learned", "learned_extended")
-META_TRAINED_RULES = ("learned", "learned_extended")  # theta comes from the meta_train stage
+RULE_NAMES = ("none", "hebb", "oja", "learned", "learned_extended", "table", "attention")
+META_TRAINED_RULES = ("learned", "learned_extended", "table", "attention")  # theta from meta-training
+OPTIMIZER_NAMES = ("gradient", "es")  # outer loops (src/metahebb/outer/)
+OBJECTIVE_NAMES = ("paper", "ridge", "both", "labels_ce", "labels_acc")  # src/metahebb/objectives/
+LABEL_OBJECTIVES = ("labels_ce", "labels_acc")  # these read labels of validation points
+GRADIENT_FREE_OBJECTIVES = ("labels_acc",)  # no gradient: only the `es` optimiser can use them
 FIXED_RULES = tuple(r for r in RULE_NAMES if r not in META_TRAINED_RULES)
 
 
@@ -326,6 +330,7 @@ class RuleParams:
     base: str = field(default="none", metadata=spec(choices=("none", "hebb")))
     max_step: float = field(default=0.0, metadata=spec(ge=0.0))
     residual_gain: float = field(default=1.0, metadata=spec(ge=0.0))
+    attention_dim: int = field(default=4, metadata=spec(ge=1, le=256))  # rank d of the attention rule
 
     def check(self, prefix: str) -> None:
         if self.max_step > 0 and self.init_step >= self.max_step:
@@ -344,13 +349,49 @@ class MetaParams:
     lookahead: int = field(metadata=spec(ge=1, le=64))
     relaxation: str = field(metadata=spec(choices=("ste", "soft")))
     temperature: float = field(metadata=spec(gt=0.0))
-    objective: str = field(metadata=spec(choices=("paper", "ridge", "both")))
+    objective: str = field(metadata=spec(choices=OBJECTIVE_NAMES))
     ridge_lambda: float = field(metadata=spec(gt=0.0))
     grad_clip: float = field(metadata=spec(gt=0.0))
     seed: int = field(metadata=spec(ge=0, le=MAX_SEED))
     collapse_penalty: float = field(default=0.0, metadata=spec(ge=0.0))
     # Steps between checkpoints of the meta_train stage (0: none). Never changes theta.
     checkpoint_every: int = field(default=0, metadata=spec(ge=0))
+    optimizer: str = field(default="gradient", metadata=spec(choices=OPTIMIZER_NAMES))
+    # Fraction of each dataset's training points held out to score rules (label objectives, `es`).
+    validation_fraction: float = field(default=0.3, metadata=spec(gt=0.0, lt=1.0))
+    objective_labels: int = field(default=8, metadata=spec(ge=0))  # labelled validation points per network
+    label_temperature: float = field(default=0.1, metadata=spec(gt=0.0))  # softmax scale of labels_ce
+
+    def check(self, prefix: str) -> None:
+        check_objective(prefix, self.optimizer, self.objective, self.objective_labels)
+
+
+def check_objective(prefix: str, optimizer: str, objective: str, labels: int) -> None:
+    """An objective the optimiser can use, with the labels it needs."""
+    if optimizer == "gradient" and objective in GRADIENT_FREE_OBJECTIVES:
+        raise ParamError(
+            f"{prefix}.objective={objective!r}: has no gradient; use optimizer es or another objective"
+        )
+    if objective in LABEL_OBJECTIVES and labels < 2:
+        raise ParamError(
+            f"{prefix}.objective_labels={labels}: objective {objective!r} needs labels; accepted: >= 2 "
+            "(one per class at least)"
+        )
+
+
+@dataclass(frozen=True)
+class ESParams:
+    """CMA-ES over a rule's parameters; fitness = networks trained from scratch by each candidate."""
+
+    generations: int = field(metadata=spec(ge=1, le=1_000_000))
+    population: int = field(metadata=spec(ge=2, le=4096))  # candidates per generation
+    sigma: float = field(metadata=spec(gt=0.0, le=100.0))  # initial search step, in parameter units
+    networks_per_dataset: int = field(
+        metadata=spec(ge=1, le=1024)
+    )  # inner networks per candidate and dataset
+    epochs: int = field(metadata=spec(ge=1, le=10_000))  # E: the inner schedule, passes over the inner points
+    batch_size: int = field(metadata=spec(ge=1))
+    seed: int = field(metadata=spec(ge=0, le=MAX_SEED))
 
 
 @dataclass(frozen=True)
@@ -405,3 +446,48 @@ class GeneralisationParams:
     digits_input: str = field(metadata=spec(choices=("raw", "projected")))
     labels: int = field(metadata=spec(ge=2))
     seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))
+
+
+# ---- outer optimisers, objectives and rule parameterisations compared (issue 7)
+
+
+def parse_variant(variant: str) -> tuple[str, str | None, str | None]:
+    """'table-es-labels_ce' -> ("table", "es", "labels_ce"); a fixed rule ('hebb') -> ("hebb", None, None)."""
+    parts = variant.split("-")
+    if len(parts) == 1 and parts[0] in FIXED_RULES:
+        return parts[0], None, None
+    if (
+        len(parts) == 3
+        and parts[0] in META_TRAINED_RULES
+        and parts[1] in OPTIMIZER_NAMES
+        and parts[2] in OBJECTIVE_NAMES
+    ):
+        return parts[0], parts[1], parts[2]
+    raise ParamError(
+        f"meta_compare.variants: {variant!r} is neither a fixed rule ({', '.join(FIXED_RULES)}) nor "
+        f"<rule>-<optimizer>-<objective> with rule in {', '.join(META_TRAINED_RULES)}, optimizer in "
+        f"{', '.join(OPTIMIZER_NAMES)}, objective in {', '.join(OBJECTIVE_NAMES)}"
+    )
+
+
+@dataclass(frozen=True)
+class CompareParams:
+    """Rules x outer optimisers x objectives, each meta-trained several times and judged on fresh networks."""
+
+    variants: list[str] = field(metadata=spec(nonempty=True, unique=True))
+    meta_seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))
+    leave_one_out: list[str] = field(
+        metadata=spec(unique=True)
+    )  # variants also meta-trained without each target
+    targets: list[str] = field(metadata=spec(choices=TARGET_NAMES, nonempty=True, unique=True))
+    labels: list[int] = field(metadata=spec(ge=2, nonempty=True, unique=True))
+    seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))
+
+    def check(self, prefix: str) -> None:
+        for variant in self.variants:
+            parse_variant(variant)
+        for variant in self.leave_one_out:
+            if variant not in self.variants or parse_variant(variant)[1] is None:
+                raise ParamError(
+                    f"{prefix}.leave_one_out: {variant!r} must be a meta-trained entry of {prefix}.variants"
+                )

@@ -191,6 +191,7 @@ def report_markdown(
     matrix: dict[str, dict[str, dict]],
     params: str,
     revision: str,
+    comparison: str = "",
 ) -> str:
     """The whole report: claims and verdicts, Figures 2-4, every table, and what produced them."""
     lines = [
@@ -263,6 +264,19 @@ def report_markdown(
                 f"{acc['mean']:.3f} ± {acc['ci95']:.3f}" + (f" (EMD {emd['mean']:.2f})" if emd else "")
             )
         lines.append(f"| {row} | " + " | ".join(out) + " |")
+    if comparison:
+        lines += [
+            "",
+            "## Beyond the one-step objective: outer optimisers, objectives, rule parameterisations",
+            "",
+            'Variants are `<rule>-<optimizer>-<objective>` (README, "Outer optimisers and objectives"), each '
+            "meta-trained once per meta seed; every rule then trains fresh networks per seed on each target "
+            "(the same schedule as `train_hebbian`). Cells: mean ± 95% interval over all (meta run, seed) "
+            "pairs; `runs'` gives the range of the per-run means; `codes`: distinct codes of x_{T+1} on the "
+            "test points; meta-train s: mean wall time of one meta-training run (one core).",
+            "",
+            comparison,
+        ]
     body = results.split("\n", 1)[1] if results.startswith("# ") else results
     lines += [
         "",

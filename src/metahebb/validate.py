@@ -20,8 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from metahebb.params import (
+    LABEL_OBJECTIVES,
     BackpropParams,
+    CompareParams,
     DataParams,
+    ESParams,
     EvaluateParams,
     GeneralisationParams,
     HebbianParams,
@@ -32,9 +35,11 @@ from metahebb.params import (
     RuntimeParams,
     SemiSupervisedParams,
     StabiliserParams,
+    check_objective,
     key_name,
     load_datasets,
     parse_group,
+    parse_variant,
     read_params,
 )
 
@@ -50,6 +55,8 @@ GROUPS: dict[str, type] = {
     "train_hebbian": HebbianParams,
     "semi_supervised": SemiSupervisedParams,
     "generalisation": GeneralisationParams,
+    "es": ESParams,
+    "meta_compare": CompareParams,
 }
 TOP_LEVEL = ("datasets", *GROUPS)
 DIGITS_SIZE = 1797  # scikit-learn's bundled 8x8 digits, a generalisation target
@@ -175,6 +182,7 @@ def _cross_group(g: dict[str, Any], with_data: bool) -> list[str]:
                 g["meta_train"].rules,
                 "meta_train does not train it",
             )
+    problems += _meta_compare(g)
     if "data" in g:
         data = g["data"]
         labels = []
@@ -183,6 +191,20 @@ def _cross_group(g: dict[str, Any], with_data: bool) -> list[str]:
         if "semi_supervised" in g:
             semi = g["semi_supervised"]
             labels.append(("semi_supervised.labels", semi.labels, made or []))
+        if "meta_compare" in g:
+            comp = g["meta_compare"]
+            labels.append(("meta_compare.labels", comp.labels, [t for t in comp.targets if t != "digits"]))
+            if "digits" in comp.targets:
+                labels.append(("meta_compare.labels", comp.labels, ["digits"]))
+        if "meta_train" in g and _objectives(g) & set(LABEL_OBJECTIVES):
+            meta = g["meta_train"]
+            n_val = round(_train_size(data) * meta.validation_fraction)
+            if meta.objective_labels + 2 > n_val:
+                problems.append(
+                    f"meta_train.objective_labels={meta.objective_labels}: the validation part "
+                    f"(meta_train.validation_fraction={meta.validation_fraction}) has {n_val} points; "
+                    "a label objective needs these labels plus at least 2 points to score"
+                )
         if "generalisation" in g:
             gen = g["generalisation"]
             labels.append(("generalisation.labels", [gen.labels], [t for t in gen.targets if t != "digits"]))
@@ -199,6 +221,39 @@ def _cross_group(g: dict[str, Any], with_data: bool) -> list[str]:
                 if found:
                     problems += found
                     break  # the same count fails the same way on every dataset
+    return problems
+
+
+def _objectives(g: dict[str, Any]) -> set[str]:
+    """Every objective some stage meta-trains with."""
+    found = {g["meta_train"].objective} if "meta_train" in g else set()
+    if "meta_compare" in g:
+        found |= {parse_variant(v)[2] for v in g["meta_compare"].variants} - {None}
+    return found
+
+
+def _meta_compare(g: dict[str, Any]) -> list[str]:
+    if "meta_compare" not in g:
+        return []
+    comp, problems = g["meta_compare"], []
+    if g.get("datasets") is not None:
+        problems += _subset(
+            "meta_compare.targets", comp.targets, [*g["datasets"], "digits"], "make_data does not make it"
+        )
+    if "meta_train" in g:
+        meta = g["meta_train"]
+        for variant in comp.variants:
+            _, optimizer, objective = parse_variant(variant)
+            if optimizer is not None:
+                try:
+                    check_objective("meta_train", optimizer, objective, meta.objective_labels)
+                except ParamError as err:
+                    problems.append(f"meta_compare.variants: {variant!r}: {err}")
+        if comp.leave_one_out and len(meta.datasets) < 2:
+            problems.append(
+                f"meta_compare.leave_one_out: meta_train.datasets={meta.datasets} leaves nothing to "
+                "meta-train on without one of them"
+            )
     return problems
 
 

@@ -10,11 +10,13 @@ from collections.abc import Callable
 
 from metahebb.artifacts import ArtifactError
 from metahebb.params import META_TRAINED_RULES, RULE_NAMES, RuleParams
+from metahebb.rules.attention import AttentionRule
 from metahebb.rules.base import MATRICES, Rule, Synapses, synapses_of
 from metahebb.rules.hebb import HebbRule
 from metahebb.rules.learned import LearnedRule
 from metahebb.rules.none import NoRule
 from metahebb.rules.oja import OjaRule
+from metahebb.rules.table import TableRule
 
 
 def _learned(p: RuleParams, T: int, neighbours: int) -> LearnedRule:
@@ -28,6 +30,16 @@ RULES: dict[str, Callable[[RuleParams, int], Rule]] = {
     "oja": lambda p, T: OjaRule(p.oja_lr),
     "learned": lambda p, T: _learned(p, T, neighbours=0),
     "learned_extended": lambda p, T: _learned(p, T, neighbours=p.neighbours),
+    "table": lambda p, T: TableRule(T, p.hebb_lr),
+    "attention": lambda p, T: AttentionRule(
+        T,
+        p.attention_dim,
+        p.init_step,
+        p.seed,
+        p.hebb_lr if p.base == "hebb" else 0.0,
+        p.max_step,
+        p.residual_gain,
+    ),
 }
 assert tuple(RULES) == RULE_NAMES, "params.RULE_NAMES must list the registered rules"
 

@@ -31,6 +31,7 @@ import math
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from metahebb.rules.base import MATRICES, Rule, Synapses, paired_hebb, signal_steps
 
@@ -52,8 +53,7 @@ def pattern_weights(x: torch.Tensor, patterns: torch.Tensor) -> torch.Tensor:
     if not x.requires_grad:
         place = 2.0 ** torch.arange(x.shape[-1] - 1, -1, -1, dtype=x.dtype, device=x.device)
         index = (x @ place).long()  # first bit most significant, as in bit_patterns
-        one_hot = torch.zeros(*x.shape[:-1], len(patterns), dtype=x.dtype, device=x.device)
-        return one_hot.scatter_(-1, index[..., None], 1.0)
+        return F.one_hot(index, len(patterns)).to(x.dtype)  # out of place: works under vmap (ES)
     x = x[..., None, :]
     return (patterns * x + (1 - patterns) * (1 - x)).prod(dim=-1)
 
