@@ -11,9 +11,11 @@ import pandas as pd
 
 from metahebb import figures, stage
 from metahebb.artifacts import load_arrays, load_json, save_figure, save_text
+from metahebb.compare_report import results_section
 from metahebb.latents import load_latents
 from metahebb.params import (
     BackpropParams,
+    CompareParams,
     EvaluateParams,
     HebbianParams,
     KCapRNNParams,
@@ -102,6 +104,17 @@ def main(argv: list[str]) -> None:
         text += "\n" + hebbian_markdown(
             datasets, rules, learned, REFERENCES + backprop, scores, train, label_counts
         )
+    compare = load_group(CompareParams, "meta_compare")
+    backprop_svm = {
+        ds: next(iter(scores["rnn"][ds].values()))["svm_acc"] for ds in datasets if "rnn" in backprop
+    }
+    text += "\n" + results_section(
+        {v: load_json(f"metrics/meta_compare/{v}.json") for v in compare.variants},
+        {v: load_json(f"metrics/meta_compare/timing/{v}.json") for v in compare.variants},
+        backprop_svm,
+        compare.targets,
+        compare.labels,
+    )
     save_text("reports/results.md", text)
     log.info("wrote %s and reports/results.md", OUT)
 

@@ -15,7 +15,7 @@ import pandas as pd
 from metahebb import figures, stage
 from metahebb.artifacts import load_arrays, load_json, load_torch, save_figure, save_text
 from metahebb.claims import Metrics, check_claims
-from metahebb.compare_report import leave_one_out_markdown, table_markdown, targets_markdown
+from metahebb.compare_report import leave_one_out_markdown, targets_markdown
 from metahebb.latents import load_latents
 from metahebb.params import (
     BackpropParams,
@@ -62,7 +62,6 @@ def default_variant() -> str:
 def comparison_section(datasets: list[str], params: CompareParams, evaluate: dict) -> str:
     """Markdown of the rules x optimisers x objectives comparison, and the drawn `table` rules."""
     results = {v: load_json(f"metrics/meta_compare/{v}.json") for v in params.variants}
-    timing = {v: load_json(f"metrics/meta_compare/timing/{v}.json") for v in params.variants}
     backprop = {
         ds: next(iter(evaluate["rnn"][ds].values()))["svm_acc"] for ds in datasets if "rnn" in evaluate
     }
@@ -83,7 +82,8 @@ def comparison_section(datasets: list[str], params: CompareParams, evaluate: dic
             )
         ),
         "",
-        table_markdown(results, timing, backprop, params.targets, params.labels),
+        "The whole table (every variant on every target, with EMD, codes and meta-training time) is in "
+        "the full results below.",
     ]
     if any("leave_one_out" in r for r in results.values()):
         lines += ["", "Leave-one-dataset-out meta-training, judged on the held-out dataset:", ""]

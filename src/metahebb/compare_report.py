@@ -82,6 +82,27 @@ def table_markdown(results: dict, timing: dict, backprop: dict, targets: list[st
     return "\n".join(lines)
 
 
+def results_section(
+    results: dict, timing: dict, backprop: dict, targets: list[str], labels: list[int]
+) -> str:
+    """The table with its heading and how to read it, for `reports/results.md`."""
+    return "\n".join(
+        [
+            "## Outer optimisers x meta-objectives x rule parameterisations",
+            "",
+            "Variants are `<rule>-<optimizer>-<objective>` (README), each meta-trained once per meta seed; "
+            "every run's rule then trains fresh networks per seed on each target, with `train_hebbian`'s "
+            "schedule. Cells: mean ± 95% interval over all (meta run, seed) pairs; `runs'` is the range of "
+            "the per-run means; `codes`: distinct codes of x_{T+1} on the test points; `meta-train s`: mean "
+            "wall time of one meta-training run on one core. The targets and the leave-one-dataset-out "
+            "runs are judged in `reports/report.md`.",
+            "",
+            table_markdown(results, timing, backprop, targets, labels),
+            "",
+        ]
+    )
+
+
 def leave_one_out_markdown(results: dict, labels: list[int]) -> str:
     lines = [
         "| variant | held-out dataset | "

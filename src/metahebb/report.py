@@ -269,11 +269,9 @@ def report_markdown(
             "",
             "## Beyond the one-step objective: outer optimisers, objectives, rule parameterisations",
             "",
-            'Variants are `<rule>-<optimizer>-<objective>` (README, "Outer optimisers and objectives"), each '
-            "meta-trained once per meta seed; every rule then trains fresh networks per seed on each target "
-            "(the same schedule as `train_hebbian`). Cells: mean ± 95% interval over all (meta run, seed) "
-            "pairs; `runs'` gives the range of the per-run means; `codes`: distinct codes of x_{T+1} on the "
-            "test points; meta-train s: mean wall time of one meta-training run (one core).",
+            "Variants are `<rule>-<optimizer>-<objective>` (README), each meta-trained once per meta seed "
+            "(`meta_compare.meta_seeds`); every rule then trains fresh networks per seed on each target. "
+            '"Beats" means 95% intervals over all (meta run, seed) pairs that do not overlap.',
             "",
             comparison,
         ]
