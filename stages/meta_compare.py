@@ -1,6 +1,10 @@
-"""Stage meta_compare: one variant (rule x outer optimiser x objective) meta-trained and judged.
+"""Stages meta_compare and meta_compare_loo: one variant (rule x outer optimiser x objective) judged.
 
-python stages/meta_compare.py <variant>        (table-es-labels_ce, learned-gradient-paper, hebb, ...)
+python stages/meta_compare.py <variant>                    (table-es-labels_ce, learned-gradient-paper, hebb, ...)
+python stages/meta_compare.py --leave-one-out <variant>    (an entry of meta_compare.leave_one_out)
+
+The first meta-trains the variant once per meta seed on all meta-training datasets and judges it on
+every target; the second meta-trains it without each dataset in turn and judges it on that one.
 
 Wall times go to metrics/meta_compare/timing/ (they differ between identical runs; everything
 else in metrics/meta_compare/ is reproducible from params.yaml).
@@ -15,7 +19,7 @@ import numpy as np
 
 from metahebb import stage
 from metahebb.artifacts import load_arrays, save_json, save_torch
-from metahebb.compare import Setting, compare_variant
+from metahebb.compare import Setting, compare_variant, leave_one_out
 from metahebb.evaluation import summarise
 from metahebb.generalisation import load_target
 from metahebb.meta_data import MetaData, training_points
@@ -40,9 +44,10 @@ log = logging.getLogger("meta_compare")
 
 
 def main(argv: list[str]) -> None:
-    (variant,) = argv
+    held_out = argv[:1] == ["--leave-one-out"]
+    (variant,) = argv[1:] if held_out else argv
     params = load_group(CompareParams, "meta_compare")
-    require_choice("variant", variant, params.variants)
+    require_choice("variant", variant, params.leave_one_out if held_out else params.variants)
     runtime = load_group(RuntimeParams, "runtime")
     setting = Setting(
         rnn=load_group(KCapRNNParams, "kcap_rnn"),
@@ -65,6 +70,12 @@ def main(argv: list[str]) -> None:
     targets = {t: load_target(t, data, digits_input) for t in params.targets}
 
     start = time.perf_counter()
+    if held_out:
+        metrics, thetas = leave_one_out(variant, meta_data, targets, setting)
+        log.info("%s, leave-one-dataset-out: %.1fs", variant, time.perf_counter() - start)
+        save_torch(f"data/meta_compare_loo/{variant}.pt", {"variant": variant, "thetas": thetas})
+        save_json(f"metrics/meta_compare_loo/{variant}.json", metrics)
+        return
     metrics, record = compare_variant(variant, meta_data, targets, setting)
     log.info("%s: %.1fs", variant, time.perf_counter() - start)
     save_torch(f"data/meta_compare/{variant}.pt", {"variant": variant, "thetas": record["thetas"]})

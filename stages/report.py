@@ -62,6 +62,8 @@ def default_variant() -> str:
 def comparison_section(datasets: list[str], params: CompareParams, evaluate: dict) -> str:
     """Markdown of the rules x optimisers x objectives comparison, and the drawn `table` rules."""
     results = {v: load_json(f"metrics/meta_compare/{v}.json") for v in params.variants}
+    for v in params.leave_one_out:
+        results[v]["leave_one_out"] = load_json(f"metrics/meta_compare_loo/{v}.json")["leave_one_out"]
     backprop = {
         ds: next(iter(evaluate["rnn"][ds].values()))["svm_acc"] for ds in datasets if "rnn" in evaluate
     }

@@ -12,7 +12,7 @@ import yaml
 from tiny import META, RNN, RULES, STAB
 
 from metahebb import compare
-from metahebb.compare import Setting, compare_variant, pool
+from metahebb.compare import Setting, compare_variant, leave_one_out, pool
 from metahebb.datasets import make_dataset
 from metahebb.generalisation import Target
 from metahebb.meta_data import MetaData, training_points
@@ -227,13 +227,20 @@ def test_compare_variant_on_a_tiny_setup(monkeypatch):
         assert_pooled(scores)
 
     metrics, record = compare_variant("table-es-ridge", data, targets, setting)
-    assert metrics["meta_runs"] == 2
-    assert set(metrics["targets"]) == set(metrics["leave_one_out"]) == set(targets)
-    for scores in [*metrics["targets"].values(), *metrics["leave_one_out"].values()]:
+    assert metrics["meta_runs"] == 2 and "leave_one_out" not in metrics
+    assert set(metrics["targets"]) == set(targets)
+    for scores in metrics["targets"].values():
         assert_pooled(scores)
-    # per meta seed: all datasets, then each held out in turn (judged on the one left out)
-    assert seen == [["circles", "moons"], ["moons"], ["circles"]] * 2
-    assert set(record["thetas"]) == {
-        f"seed{s}{suffix}" for s in (0, 1) for suffix in ("", "_without_circles", "_without_moons")
-    }
-    assert len(record["seconds"]) == 2
+    assert seen == [["circles", "moons"]] * 2  # once per meta seed, on every dataset
+    assert set(record["thetas"]) == {"seed0", "seed1"} and len(record["seconds"]) == 2
+
+    seen.clear()
+    held, thetas = leave_one_out("table-es-ridge", data, targets, setting)
+    assert held["meta_runs"] == 2 and set(held["leave_one_out"]) == set(targets)
+    for scores in held["leave_one_out"].values():
+        assert_pooled(scores)
+    # per meta seed: each dataset held out in turn (judged on the one left out)
+    assert seen == [["moons"], ["circles"]] * 2
+    assert set(thetas) == {f"seed{s}_without_{d}" for s in (0, 1) for d in ("circles", "moons")}
+    with pytest.raises(ValueError, match="fixed rule"):
+        leave_one_out("hebb", data, targets, setting)

@@ -103,9 +103,14 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
             assert {f"svm_n{n}" for n in compare["labels"]} | {"codes"} <= set(cell)
             assert all(0.0 <= cell[f"svm_n{n}"]["mean"] <= 1.0 for n in compare["labels"])
             assert ("emd" in cell) == (target != "digits")
-        assert ("leave_one_out" in scores) == (variant in compare["leave_one_out"])
         timing = json.loads((workdir / f"metrics/meta_compare/timing/{variant}.json").read_text())
         assert timing["meta_train_seconds"]["mean"] >= 0.0
+    for variant in compare["leave_one_out"]:
+        held = json.loads((workdir / f"metrics/meta_compare_loo/{variant}.json").read_text())["leave_one_out"]
+        assert set(held) == set(params["meta_train"]["datasets"]) & set(compare["targets"])
+        assert all(
+            0.0 <= cell[f"svm_n{n}"]["mean"] <= 1.0 for cell in held.values() for n in compare["labels"]
+        )
     report = (workdir / "reports/report.md").read_text()
     assert report.count("| **") == len(CLAIMS) and "## Parameters" in report  # one verdict per claim
     assert "- Main target" in report and "| circles | table-es-labels_ce |" in report

@@ -102,8 +102,14 @@ CASES = [
         "generalisation.labels: 2000 labels requested but the training split of digits has 1258",
     ),
     ({"meta_compare.targets": ["circles", "spirals"]}, "meta_compare.targets='spirals'"),
-    ({"meta_compare.variants": ["table-gradient-labels_acc"], "meta_compare.leave_one_out": []}, "has no gradient"),
-    ({"meta_train.objective_labels": 500, "meta_train.objective": "labels_ce"}, "meta_train.objective_labels=500"),
+    (
+        {"meta_compare.variants": ["table-gradient-labels_acc"], "meta_compare.leave_one_out": []},
+        "has no gradient",
+    ),
+    (
+        {"meta_train.objective_labels": 500, "meta_train.objective": "labels_ce"},
+        "meta_train.objective_labels=500",
+    ),
     ({"meta_train.datasets": ["circles"]}, "meta_compare.leave_one_out"),
 ]
 

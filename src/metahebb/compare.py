@@ -7,9 +7,10 @@ k-cap RNN per seed on each target's unlabelled training points. Scores of the la
 accuracy at each label count, EMD to the true latents, distinct codes) are pooled over runs x
 seeds for the mean and 95% interval; `run_min`/`run_max` give the spread of the per-run means.
 
-Leave-one-dataset-out (variants in `leave_one_out`): for each meta-training dataset, the variant is
-meta-trained on the others and judged on it, so a few-label objective cannot win by encoding the
-class structure of the very dataset it is judged on. Digits is never meta-trained on.
+Leave-one-dataset-out (`leave_one_out`, its own stage per variant, so adding one reruns nothing
+else): for each meta-training dataset, the variant is meta-trained on the others and judged on it,
+so a few-label objective cannot win by encoding the class structure of the very dataset it is
+judged on. Digits is never meta-trained on.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def meta_trained_rule(
 def compare_variant(
     variant: str, data: MetaData, targets: dict[str, Target], setting: Setting
 ) -> tuple[dict, dict[str, dict]]:
-    """(metrics, run record): pooled scores per target (and per held-out dataset); thetas and wall times."""
+    """(metrics, run record): pooled scores per target; every run's theta and wall time."""
     name, optimizer, objective = parse_variant(variant)
     T = setting.rnn.T
     if optimizer is None:  # a fixed rule: no meta-training, no meta seeds
@@ -126,7 +127,6 @@ def compare_variant(
         return {"meta_runs": 0, "targets": scores}, {"thetas": {}, "seconds": []}
 
     runs: dict[str, list] = {t: [] for t in targets}
-    held_out: dict[str, list] = {}
     seconds, thetas = [], {}
     for meta_seed in setting.compare.meta_seeds:
         run = seeded(setting, optimizer, objective, meta_seed)
@@ -135,8 +135,22 @@ def compare_variant(
         thetas[f"seed{meta_seed}"] = theta
         for t, target in targets.items():
             runs[t].append(score_rule(rule, target, run, f"{variant}/{meta_seed} -> {t}"))
-        if variant not in setting.compare.leave_one_out:
-            continue
+    metrics = {"meta_runs": len(setting.compare.meta_seeds), "targets": {t: pool(r) for t, r in runs.items()}}
+    return metrics, {"thetas": thetas, "seconds": seconds}
+
+
+def leave_one_out(
+    variant: str, data: MetaData, targets: dict[str, Target], setting: Setting
+) -> tuple[dict, dict[str, dict]]:
+    """(metrics, thetas): per meta seed and meta-training dataset that is a target, the variant
+    meta-trained on the other datasets and judged on that one alone."""
+    name, optimizer, objective = parse_variant(variant)
+    if optimizer is None:
+        raise ValueError(f"{variant}: a fixed rule has no meta-training to leave a dataset out of")
+    held_out: dict[str, list] = {}
+    thetas = {}
+    for meta_seed in setting.compare.meta_seeds:
+        run = seeded(setting, optimizer, objective, meta_seed)
         for t in [d for d in run.meta.datasets if d in targets]:
             rule, theta, _ = meta_trained_rule(name, data, [d for d in run.meta.datasets if d != t], run)
             thetas[f"seed{meta_seed}_without_{t}"] = theta
@@ -145,8 +159,6 @@ def compare_variant(
             )
     metrics = {
         "meta_runs": len(setting.compare.meta_seeds),
-        "targets": {t: pool(r) for t, r in runs.items()},
+        "leave_one_out": {t: pool(r) for t, r in held_out.items()},
     }
-    if held_out:
-        metrics["leave_one_out"] = {t: pool(r) for t, r in held_out.items()}
-    return metrics, {"thetas": thetas, "seconds": seconds}
+    return metrics, thetas
