@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 import yaml
-from tiny import META, RNN, RULES, STAB
+from tiny import DATA, META, RNN, RULES, STAB
 
 from metahebb import compare
 from metahebb.compare import Setting, compare_variant, leave_one_out, pool
@@ -18,7 +18,6 @@ from metahebb.generalisation import Target
 from metahebb.meta_data import MetaData, training_points
 from metahebb.params import (
     CompareParams,
-    DataParams,
     ESParams,
     EvaluateParams,
     HebbianParams,
@@ -147,20 +146,6 @@ def test_validate_command_and_a_stage_refuse_a_bad_es_group_in_one_line(raw, rep
 
 
 # ---------------------------------------------------------------- a tiny comparison
-
-
-DATA = DataParams(
-    n_samples=120,
-    noise=0.08,
-    circles_factor=0.5,
-    blobs_std=1.0,
-    blobs_distance=4.0,
-    class_balance=0.5,
-    ambient_dim=5,
-    test_fraction=0.3,
-    seed=0,
-    projection_seed=0,
-)
 
 
 def tiny_setting() -> Setting:

@@ -5,29 +5,17 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from tiny import META, RNN, RULES, STAB
+from tiny import DATA, META, RNN, RULES, STAB
 
 from metahebb.datasets import make_dataset
 from metahebb.kcap_rnn import forward, init_network
 from metahebb.meta_data import MetaData, training_points, validation_split
 from metahebb.outer import meta_learn
-from metahebb.params import META_TRAINED_RULES, DataParams, ESParams
+from metahebb.params import META_TRAINED_RULES, ESParams
 from metahebb.rules import make_rule, synapses_of
 from metahebb.rules.population import CandidateRule, flatten, unflatten
 from metahebb.runtime import generator
 
-DATA = DataParams(
-    n_samples=120,
-    noise=0.08,
-    circles_factor=0.5,
-    blobs_std=1.0,
-    blobs_distance=4.0,
-    class_balance=0.5,
-    ambient_dim=5,
-    test_fraction=0.3,
-    seed=0,
-    projection_seed=0,
-)
 DATASETS = ("circles", "moons")
 ES = ESParams(generations=3, population=4, sigma=0.5, networks_per_dataset=1, epochs=2, batch_size=16, seed=0)
 
@@ -52,11 +40,12 @@ RULE_CONFIGS = {
 }
 
 
+@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad"])
 @pytest.mark.parametrize("config", list(RULE_CONFIGS))
 @pytest.mark.parametrize("name", META_TRAINED_RULES)
-@torch.no_grad()
-def test_candidate_rule_equals_a_loop_over_candidates(name, config):
-    """An evolution strategy's batched candidates must act exactly as C separate rules would."""
+def test_candidate_rule_equals_a_loop_over_candidates(name, config, grad):
+    """An evolution strategy's batched candidates must act exactly as C separate rules would
+    (every meta-trained rule under vmap, with and without autograd recording)."""
     C, N = 3, 2
     rules = RULE_CONFIGS[config]
     rule = make_rule(name, rules, RNN.T)
@@ -66,13 +55,14 @@ def test_candidate_rule_equals_a_loop_over_candidates(name, config):
     net = init_network(C * N, 5, RNN, generator(2))
     x = torch.randn(C * N, 6, 5, generator=generator(3))
     syn = synapses_of(net, forward(net, x, RNN), x)
-    together = CandidateRule(rule, params, N)(syn)
-    for c in range(C):
-        alone = make_rule(name, rules, RNN.T)
-        alone.load_state_dict({k: v[c] for k, v in params.items()})
-        mine = {m: dataclasses.replace(s, **_rows(s, c * N, (c + 1) * N)) for m, s in syn.items()}
-        for m, delta in alone(mine).items():
-            torch.testing.assert_close(together[m][c * N : (c + 1) * N], delta, rtol=0, atol=1e-6)
+    with torch.set_grad_enabled(grad):
+        together = CandidateRule(rule, params, N)(syn)
+        for c in range(C):
+            alone = make_rule(name, rules, RNN.T)
+            alone.load_state_dict({k: v[c] for k, v in params.items()})
+            mine = {m: dataclasses.replace(s, **_rows(s, c * N, (c + 1) * N)) for m, s in syn.items()}
+            for m, delta in alone(mine).items():
+                torch.testing.assert_close(together[m][c * N : (c + 1) * N], delta, rtol=0, atol=1e-6)
 
 
 def _rows(s, lo: int, hi: int) -> dict:

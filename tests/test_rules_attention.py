@@ -2,7 +2,6 @@ import dataclasses
 
 import pytest
 import torch
-from torch.func import functional_call, vmap
 
 from metahebb.kcap_rnn import forward, init_network
 from metahebb.params import KCapRNNParams
@@ -99,34 +98,6 @@ def test_zero_residual_with_hebb_base_is_exactly_hebb(batch, grad):
     with torch.set_grad_enabled(grad):
         for name, s in syn.items():
             assert torch.equal(rule.delta(name, s).detach(), hebb.delta(name, s))
-
-
-@pytest.mark.parametrize("grad", [False, True], ids=["no_grad", "grad"])
-def test_vmap_over_candidates_equals_a_loop(grad):
-    """An evolution strategy scores C parameter vectors at once, each on its own N networks."""
-    C, N = 3, 2
-    syn = signals(P=C * N)
-    rule = AttentionRule(T, DIM, **CONFIGS["hebb_bounded"])
-    g = generator(5)
-    params = {
-        k: torch.stack([v.detach() + 0.01 * torch.randn(v.shape, generator=g) for _ in range(C)])
-        for k, v in rule.named_parameters()
-    }
-    for name, s in syn.items():
-
-        def one(p, pre, post, w, s=s, name=name):
-            return functional_call(rule, p, ({name: Synapses(pre, post, w, s.pre_binary, s.post_binary)},))[
-                name
-            ]
-
-        with torch.set_grad_enabled(grad):
-            out = vmap(one)(params, *(t.reshape(C, N, *t.shape[1:]) for t in (s.pre, s.post, s.weight)))
-            for c in range(C):
-                alone = one(
-                    {k: v[c] for k, v in params.items()},
-                    *(t[c * N : (c + 1) * N] for t in (s.pre, s.post, s.weight)),
-                )
-                torch.testing.assert_close(out[c], alone, rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("config", CONFIGS)
