@@ -6,7 +6,7 @@ python benchmarks/es_throughput.py [--quick] [--device auto|cpu|cuda] [--out PAT
 k-cap RNNs (`es.networks_per_dataset` per meta-training dataset) for the inner schedule (`es.epochs`
 passes over the inner points, batches of `es.batch_size`) and scoring them on the validation points. The
 library runs the C*N networks as one population: `CandidateRule` maps the rule over the candidates'
-parameters with `torch.func.vmap`. The baseline, written here, is the same generation as a Python loop over
+parameters (natively for `table`, else with `torch.func.vmap`). The baseline, written here, is the same generation as a Python loop over
 candidates: each candidate is its own rule (`make_rule(..., theta=...)`, i.e. `load_state_dict`) training
 its N networks with `plastic_step`, then scored. Both see identical draws: the baseline draws the fresh
 networks, every epoch's batch orders and the validation order from the same generator state, in the same
@@ -33,6 +33,7 @@ from metahebb.kcap_rnn import forward, init_network
 from metahebb.meta_data import MetaData, training_points
 from metahebb.objectives import ObjectiveBatch, objective_loss
 from metahebb.outer.es import DIVERGED, Fitness
+from metahebb.outer.population import flatten, unflatten
 from metahebb.params import (
     OBJECTIVE_NAMES,
     DataParams,
@@ -44,7 +45,6 @@ from metahebb.params import (
     load_group,
 )
 from metahebb.rules import make_rule
-from metahebb.rules.population import flatten, unflatten
 from metahebb.runtime import generator
 from metahebb.stabilisers import prepare
 

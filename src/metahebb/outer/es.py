@@ -14,7 +14,8 @@ Hebb with homeostasis) with one step size `sigma`.
 
 Batched: a generation's C candidates x N inner networks (`networks_per_dataset` per meta-training
 dataset) are one population of C*N networks; `CandidateRule` maps the rule over the candidates'
-parameters, so the hot loop has no Python loop over candidates or networks. All candidates of a
+parameters (natively for `table`, else with vmap), so the hot loop has no Python loop over candidates
+or networks, and each epoch's batches are gathered in one go. All candidates of a
 generation share the same fresh networks, batch orders and labelled draws (common random numbers:
 their differences are the rule's, not the draw's); each generation draws new ones from the seed.
 
@@ -25,6 +26,7 @@ luck of its draw. A candidate whose networks diverge (non-finite fitness) ranks 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -37,9 +39,9 @@ from metahebb.meta_data import MetaData, split_data
 from metahebb.meta_train import MetaResult
 from metahebb.objectives import OBJECTIVES, ObjectiveBatch, objective_loss
 from metahebb.objectives.labels import labelled_first
+from metahebb.outer.population import CandidateRule, flatten, unflatten
 from metahebb.params import ESParams, KCapRNNParams, MetaParams, StabiliserParams
 from metahebb.rules import Rule
-from metahebb.rules.population import CandidateRule, flatten, unflatten
 from metahebb.runtime import generator
 from metahebb.stabilisers import prepare
 
@@ -90,12 +92,8 @@ class Fitness:
         steps = self.inner_size // self.batch
         for _ in range(self.es.epochs):
             orders = [torch.randperm(len(self.parts.inner[d]), generator=gen) for d in self.which]
-            for step in range(steps):
-                idx = slice(step * self.batch, (step + 1) * self.batch)
-                x = torch.stack(
-                    [self.parts.inner[d][o[idx]] for d, o in zip(self.which, orders, strict=True)]
-                )
-                net, _ = plastic_step(net, x.repeat(c, 1, 1).to(self.device), rule, self.rnn, self.stab)
+            for x in self._epoch_batches(orders, steps, c):
+                net, _ = plastic_step(net, x, rule, self.rnn, self.stab)
         orders = [self._score_order(d, gen) for d in self.which]
         x = torch.stack([self.parts.val_x[d][o] for d, o in zip(self.which, orders, strict=True)])
         y = torch.stack([self.parts.val_y[d][o] for d, o in zip(self.which, orders, strict=True)])
@@ -107,6 +105,17 @@ class Fitness:
         loss = objective_loss(self.meta.objective, forward(net, batch.x, self.rnn), batch, self.meta)
         loss = loss.reshape(c, n).mean(dim=1).double().cpu()
         return torch.where(torch.isfinite(loss), loss, torch.full_like(loss, DIVERGED))
+
+    def _epoch_batches(self, orders: list[torch.Tensor], steps: int, candidates: int) -> torch.Tensor:
+        """(steps, C*N, B, n): every batch of one epoch, gathered at once; [step] is contiguous.
+
+        Batch `step` of network i is its points orders[i][step*B:(step+1)*B], the same for every
+        candidate (network c*N + i), as a per-step stack of the networks' batches repeated C times.
+        """
+        used = steps * self.batch
+        x = torch.stack([self.parts.inner[d][o[:used]] for d, o in zip(self.which, orders, strict=True)])
+        x = x.view(len(self.which), steps, self.batch, -1).transpose(0, 1)  # (steps, N, B, n)
+        return x.repeat(1, candidates, 1, 1).to(self.device)
 
     def _score_order(self, d: int, gen: torch.Generator) -> torch.Tensor:
         if self.objective.uses_labels:
@@ -142,6 +151,7 @@ def es_train(
         "fitness_median": [],
         "sigma": [],
     }
+    started = time.perf_counter()
     for g in range(es.generations):
         candidates = np.asarray(strategy.ask())
         values = fitness(torch.from_numpy(candidates), gen).numpy()
@@ -151,13 +161,16 @@ def es_train(
         history["fitness_best"].append(float(values.min()))
         history["fitness_median"].append(float(np.median(values)))
         history["sigma"].append(float(strategy.sigma))
-        if log_every and (g + 1) % log_every == 0:
+        if log_every and ((g + 1) % log_every == 0 or g + 1 == es.generations):
+            elapsed = time.perf_counter() - started
             log.info(
-                "generation %d/%d: median fitness %.4f, sigma %.4f",
+                "generation %d/%d, median fitness %.4f, sigma %.4f, elapsed %.0fs, eta %.0fs",
                 g + 1,
                 es.generations,
                 history["fitness_median"][-1],
                 strategy.sigma,
+                elapsed,
+                elapsed / (g + 1) * (es.generations - g - 1),  # mean seconds per generation so far
             )
     # Start and end judged on the same fresh draw, with more networks than a generation's.
     mean = torch.from_numpy(np.asarray(strategy.result.xfavorite))[None]
