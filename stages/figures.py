@@ -109,8 +109,8 @@ def main(argv: list[str]) -> None:
         ds: next(iter(scores["rnn"][ds].values()))["svm_acc"] for ds in datasets if "rnn" in backprop
     }
     text += "\n" + results_section(
-        {v: load_json(f"metrics/meta_compare/{v}.json") for v in compare.variants},
-        {v: load_json(f"metrics/meta_compare/timing/{v}.json") for v in compare.variants},
+        {v: load_json(f"metrics/meta_compare/{v}.json") for v in compare.variants.names},
+        {v: load_json(f"metrics/meta_compare/timing/{v}.json") for v in compare.variants.names},
         backprop_svm,
         compare.targets,
         compare.labels,

@@ -12,6 +12,7 @@ from functools import partial
 
 from metahebb import stage
 from metahebb.artifacts import load_arrays, save_json, save_table, save_torch
+from metahebb.fanout import Workers
 from metahebb.generalisation import (
     check_label_count,
     generalisation_matrix,
@@ -54,14 +55,15 @@ def main(argv: list[str]) -> None:
     sources = meta_sources(params.sources, params.leave_one_out, meta.datasets)
     targets = {ds: load_target(ds, data, params.digits_input) for ds in params.targets}
     check_label_count(params.labels, targets)
-    configure(runtime.threads, "cpu")  # the inner networks are tiny; CPU is faster than a launch
+    device = str(configure(runtime.threads, runtime.device))
 
     start = time.perf_counter()
     x, y = {}, {}
     for ds in sorted({d for datasets in sources.values() for d in datasets}):
         x[ds], y[ds] = training_points(load_arrays(f"data/datasets/{ds}.npz", required=("x", "y", "is_test")))
     new_rule = partial(make_rule, params.rule, rules, rnn.T)
-    trained = meta_train_rows(sources, MetaData(x, y), new_rule, rnn, stab, meta, es)
+    workers = Workers.from_params(runtime)
+    trained = meta_train_rows(sources, MetaData(x, y), new_rule, rnn, stab, meta, es, workers, device)
     for row, result in trained.items():
         save_torch(
             f"data/generalisation/{row}.pt",
@@ -72,7 +74,7 @@ def main(argv: list[str]) -> None:
     row_rules["all"] = load_rule(params.rule, rules, rnn.T)
     for name in params.references:
         row_rules[name] = make_rule(name, rules, rnn.T)
-    matrix = generalisation_matrix(row_rules, targets, rnn, stab, hebbian, evaluate, params.labels)
+    matrix = generalisation_matrix(row_rules, targets, rnn, stab, hebbian, evaluate, params.labels, device)
     save_json("metrics/generalisation/matrix.json", matrix)
     save_table("metrics/generalisation/matrix.csv", matrix_table(matrix))
     log.info("%d rows x %d targets in %.1fs", len(matrix), len(targets), time.perf_counter() - start)

@@ -61,15 +61,15 @@ def default_variant() -> str:
 
 def comparison_section(datasets: list[str], params: CompareParams, evaluate: dict) -> str:
     """Markdown of the rules x optimisers x objectives comparison, and the drawn `table` rules."""
-    results = {v: load_json(f"metrics/meta_compare/{v}.json") for v in params.variants}
-    for v in params.leave_one_out:
+    results = {v: load_json(f"metrics/meta_compare/{v}.json") for v in params.variants.names}
+    for v in params.leave_one_out.names:
         results[v]["leave_one_out"] = load_json(f"metrics/meta_compare_loo/{v}.json")["leave_one_out"]
     backprop = {
         ds: next(iter(evaluate["rnn"][ds].values()))["svm_acc"] for ds in datasets if "rnn" in evaluate
     }
     tables = {}  # the first meta seed's rule of every `table` variant, drawn
     rules, T = load_group(RuleParams, "rules"), load_group(KCapRNNParams, "kcap_rnn").T
-    for variant in [v for v in params.variants if v.startswith("table-")]:
+    for variant in [v for v in params.variants.names if v.startswith("table-")]:
         theta = load_torch(f"data/meta_compare/{variant}.pt")["thetas"][f"seed{params.meta_seeds[0]}"]
         rule = make_rule("table", rules, T, theta=theta)
         tables[variant] = {m: rule.tabulate(m) for m in MATRICES}

@@ -25,7 +25,8 @@ def main(argv: list[str]) -> None:
     require_choice("dataset", dataset, load_datasets())
     params = load_group(BackpropParams, "backprop")
     require_choice("architecture", arch, params.architectures)
-    device = runtime.configure(**vars(load_group(RuntimeParams, "runtime")))
+    settings = load_group(RuntimeParams, "runtime")
+    device = runtime.configure(settings.threads, settings.device)
     data = load_arrays(f"data/datasets/{dataset}.npz", required=("x", "is_test"))
 
     test = data["is_test"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from metahebb.artifacts import ArtifactError, load_arrays, save_arrays, save_json
+from metahebb.artifacts import ArtifactError, load_arrays, save_arrays, save_json, writer
 from metahebb.latents import load_latents, save_latents
 
 
@@ -15,8 +15,12 @@ def test_arrays_round_trip_and_leave_no_temp_files(tmp_path):
 
 def test_unreadable_missing_and_nan_files_name_the_file(tmp_path):
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    with pytest.raises(ArtifactError, match=r"bad.npz: unreadable.*dvc repro -f"):
+    with pytest.raises(ArtifactError, match=r"bad.npz: unreadable.*the stage that writes it"):
         load_arrays(tmp_path / "bad.npz")
+    (tmp_path / "data/datasets").mkdir(parents=True)
+    (tmp_path / "data/datasets/moons.npz").write_bytes(b"")
+    with pytest.raises(ArtifactError, match=r"moons.npz: unreadable.*`dvc repro -f make_data@moons`"):
+        load_arrays(tmp_path / "data/datasets/moons.npz")
     with pytest.raises(ArtifactError, match="gone.npz: file not found"):
         load_arrays(tmp_path / "gone.npz")
     save_arrays(tmp_path / "nan.npz", x=np.array([1.0, np.nan]))
@@ -41,3 +45,27 @@ def test_latents_round_trip(tmp_path):
     assert list(views) == ["last", "concat"] and list(seeds) == [3, 4]
     with pytest.raises(ValueError, match="expected shape"):
         save_latents(tmp_path / "l.npz", {"last": (train[0], test)}, seeds=[3, 4])
+
+
+@pytest.mark.parametrize(
+    "path, stage",
+    [
+        ("data/datasets/circles.npz", "make_data@circles"),
+        ("data/latents/moons/true.npz", "make_data@moons"),
+        ("data/latents/moons/rnn.npz", "train_backprop@moons-rnn"),
+        ("data/latents/blobs/oja.npz", "train_hebbian@blobs-oja"),
+        ("data/latents/blobs/learned_extended.npz", "train_learned@blobs-learned_extended"),
+        ("data/rules/learned.pt", "meta_train@learned"),
+        ("data/meta_compare/hebb.pt", "meta_compare_fixed@hebb"),
+        ("data/meta_compare/table-es-ridge.pt", "meta_compare_es@table-es-ridge"),
+        (
+            "data/meta_compare_loo/learned-gradient-paper.pt",
+            "meta_compare_loo_gradient@learned-gradient-paper",
+        ),
+        ("data/generalisation/circles.pt", "generalisation"),
+        ("elsewhere/x.npz", None),
+    ],
+)
+def test_hints_name_the_one_stage_to_force(path, stage):
+    """A bare `dvc repro -f` reruns hours of meta-training; the hint names the stage that writes the file."""
+    assert writer(path) == stage

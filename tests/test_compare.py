@@ -8,12 +8,14 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 import yaml
 from tiny import DATA, META, RNN, RULES, STAB
 
 from metahebb import compare
 from metahebb.compare import Setting, compare_variant, leave_one_out, pool
 from metahebb.datasets import make_dataset
+from metahebb.fanout import Workers
 from metahebb.generalisation import Target
 from metahebb.meta_data import MetaData, training_points
 from metahebb.params import (
@@ -23,6 +25,7 @@ from metahebb.params import (
     HebbianParams,
     MetaParams,
     ParamError,
+    VariantLists,
     parse_group,
     parse_variant,
 )
@@ -50,6 +53,9 @@ def test_parse_variant_rejects_anything_else_in_one_line(variant):
     assert message.startswith("meta_compare.variants: ") and repr(variant) in message
     assert "\n" not in message
 
+
+VARIANTS = {"fixed": ["hebb"], "gradient": [], "es": ["table-es-ridge"]}
+NO_LOO = {"fixed": [], "gradient": [], "es": []}
 
 # ---------------------------------------------------------------- pooling
 
@@ -95,18 +101,41 @@ BAD = [
     (ESParams, "es", {"population": 1}, "es.population=1"),
     (ESParams, "es", {"sigma": 0}, "es.sigma="),
     (ESParams, "es", {"sigma": -1}, "es.sigma="),
-    (CompareParams, "meta_compare", {"variants": ["hebb", "tables-es-paper"]}, "meta_compare.variants"),
     (
         CompareParams,
         "meta_compare",
-        {"variants": ["hebb", "table-es-ridge"], "leave_one_out": ["table-es-paper"]},
+        {"variants": VARIANTS | {"es": ["tables-es-paper"]}},
+        "meta_compare.variants",
+    ),
+    (
+        CompareParams,
+        "meta_compare",
+        {"variants": VARIANTS | {"fixed": ["learned"]}},
+        "meta_compare.variants.fixed",
+    ),
+    (
+        CompareParams,
+        "meta_compare",
+        {"variants": VARIANTS | {"gradient": ["table-es-ridge"]}},
+        "meta_compare.variants.gradient: 'table-es-ridge' is not a <rule>-gradient-<objective>",
+    ),
+    (
+        CompareParams,
+        "meta_compare",
+        {"variants": VARIANTS, "leave_one_out": NO_LOO | {"es": ["table-es-paper"]}},
         "meta_compare.leave_one_out",
     ),
     (
         CompareParams,
         "meta_compare",
-        {"variants": ["hebb", "table-es-ridge"], "leave_one_out": ["hebb"]},
-        "meta_compare.leave_one_out",
+        {"variants": VARIANTS, "leave_one_out": NO_LOO | {"fixed": ["hebb"]}},
+        "meta_compare.leave_one_out.fixed",
+    ),
+    (
+        CompareParams,
+        "meta_compare",
+        {"variants": {"fixed": [], "gradient": [], "es": []}},
+        "meta_compare.variants: every list is empty",
     ),
 ]
 
@@ -172,9 +201,9 @@ def tiny_setting() -> Setting:
             seed=0,
         ),
         compare=CompareParams(
-            variants=["hebb", "table-es-ridge"],
+            variants=VariantLists(fixed=["hebb"], gradient=[], es=["table-es-ridge"]),
             meta_seeds=[0, 1],
-            leave_one_out=["table-es-ridge"],
+            leave_one_out=VariantLists(fixed=[], gradient=[], es=["table-es-ridge"]),
             targets=["circles", "moons"],
             labels=[2, 4],
             seeds=[0, 1],
@@ -191,41 +220,61 @@ def assert_pooled(scores: dict) -> None:
         assert stats["run_min"] <= stats["mean"] <= stats["run_max"]
 
 
-def test_compare_variant_on_a_tiny_setup(monkeypatch):
+def tiny_data() -> tuple[MetaData, dict[str, Target]]:
     arrays = {d: make_dataset(d, DATA).arrays() for d in ("circles", "moons")}
     points = {d: training_points(a) for d, a in arrays.items()}
     data = MetaData({d: x for d, (x, _) in points.items()}, {d: y for d, (_, y) in points.items()})
     targets = {d: Target(a["x"], a["y"], a["is_test"], a["z"]) for d, a in arrays.items()}
+    return data, targets
+
+
+def test_compare_variant_on_a_tiny_setup(monkeypatch):
+    data, targets = tiny_data()
     setting = tiny_setting()
     seen = []  # the datasets each meta-training run was given
     real = compare.meta_learn
     monkeypatch.setattr(
         compare, "meta_learn", lambda rule, d, *a, **k: seen.append(list(d.x)) or real(rule, d, *a, **k)
     )
+    serial = Workers(1)  # in this process, so the monkeypatch sees every run
 
-    fixed, record = compare_variant("hebb", data, targets, setting)
-    assert (
-        fixed["meta_runs"] == 0 and "leave_one_out" not in fixed and record == {"thetas": {}, "seconds": []}
-    )
+    fixed, runs = compare_variant("hebb", data, targets, setting, serial)
+    assert fixed["meta_runs"] == 0 and "leave_one_out" not in fixed
+    assert list(runs) == ["hebb"] and runs["hebb"].theta is None and runs["hebb"].seconds == 0.0
     assert set(fixed["targets"]) == set(targets) and not seen
     for scores in fixed["targets"].values():
         assert_pooled(scores)
 
-    metrics, record = compare_variant("table-es-ridge", data, targets, setting)
+    metrics, runs = compare_variant("table-es-ridge", data, targets, setting, serial)
     assert metrics["meta_runs"] == 2 and "leave_one_out" not in metrics
     assert set(metrics["targets"]) == set(targets)
     for scores in metrics["targets"].values():
         assert_pooled(scores)
     assert seen == [["circles", "moons"]] * 2  # once per meta seed, on every dataset
-    assert set(record["thetas"]) == {"seed0", "seed1"} and len(record["seconds"]) == 2
+    assert list(runs) == ["seed0", "seed1"] and all(r.seconds > 0 for r in runs.values())
+    assert all(len(r.history["fitness_median"]) == setting.es.generations for r in runs.values())
 
     seen.clear()
-    held, thetas = leave_one_out("table-es-ridge", data, targets, setting)
+    held, runs = leave_one_out("table-es-ridge", data, targets, setting, serial)
     assert held["meta_runs"] == 2 and set(held["leave_one_out"]) == set(targets)
     for scores in held["leave_one_out"].values():
         assert_pooled(scores)
     # per meta seed: each dataset held out in turn (judged on the one left out)
     assert seen == [["moons"], ["circles"]] * 2
-    assert set(thetas) == {f"seed{s}_without_{d}" for s in (0, 1) for d in ("circles", "moons")}
+    assert set(runs) == {f"seed{s}_without_{d}" for s in (0, 1) for d in ("circles", "moons")}
     with pytest.raises(ValueError, match="fixed rule"):
-        leave_one_out("hebb", data, targets, setting)
+        leave_one_out("hebb", data, targets, setting, serial)
+
+
+@pytest.mark.slow
+def test_results_do_not_depend_on_the_number_of_workers():
+    """One worker (this process) and two local Dask worker processes: identical theta and metrics."""
+    data, targets = tiny_data()
+    setting = tiny_setting()
+    one = leave_one_out("table-es-ridge", data, targets, setting, Workers(1))
+    two = leave_one_out("table-es-ridge", data, targets, setting, Workers(2))
+    assert one[0] == two[0]  # metrics, bit for bit
+    assert list(one[1]) == list(two[1])  # runs in job order, whatever order they finished in
+    for a, b in zip(one[1].values(), two[1].values(), strict=True):
+        assert a.theta.keys() == b.theta.keys() and all(torch.equal(a.theta[k], b.theta[k]) for k in a.theta)
+        assert all(np.array_equal(a.history[k], b.history[k]) for k in a.history)

@@ -113,7 +113,10 @@ STAGE_PARAMS = {
     "generalisation": {"sources": ["circles"], "targets": ["circles", "moons"], "labels": 8},
     "evaluate": {"svm_labels": [2, 8, "all"]},
     "semi_supervised": {"labels": [2, 8], "curve_labels": 8},
-    "meta_compare": {"targets": ["circles", "moons"], "leave_one_out": []},
+    "meta_compare": {
+        "targets": ["circles", "moons"],
+        "leave_one_out": {"fixed": [], "gradient": [], "es": []},
+    },
 }
 
 

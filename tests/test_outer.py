@@ -11,9 +11,9 @@ from metahebb.datasets import make_dataset
 from metahebb.kcap_rnn import forward, init_network
 from metahebb.meta_data import MetaData, training_points, validation_split
 from metahebb.outer import meta_learn
+from metahebb.outer.population import CandidateRule, flatten, unflatten
 from metahebb.params import META_TRAINED_RULES, ESParams
 from metahebb.rules import make_rule, synapses_of
-from metahebb.rules.population import CandidateRule, flatten, unflatten
 from metahebb.runtime import generator
 
 DATASETS = ("circles", "moons")

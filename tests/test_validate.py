@@ -103,7 +103,10 @@ CASES = [
     ),
     ({"meta_compare.targets": ["circles", "spirals"]}, "meta_compare.targets='spirals'"),
     (
-        {"meta_compare.variants": ["table-gradient-labels_acc"], "meta_compare.leave_one_out": []},
+        {
+            "meta_compare.variants": {"fixed": [], "gradient": ["table-gradient-labels_acc"], "es": []},
+            "meta_compare.leave_one_out": {"fixed": [], "gradient": [], "es": []},
+        },
         "has no gradient",
     ),
     (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +21,49 @@ import numpy as np
 
 class ArtifactError(RuntimeError):
     """A missing or unreadable input file; the message is the single line the user sees."""
+
+
+# Which dvc.yaml stage writes a path, so a hint can name it: forcing one stage costs seconds to
+# minutes, a bare `dvc repro -f` reruns hours of meta-training.
+_WRITERS = (
+    (r"data/datasets/(\w+)\.npz", "make_data@{0}"),
+    (r"data/latents/(\w+)/(?:raw|true)\.npz", "make_data@{0}"),
+    (r"data/(?:latents|models)/(\w+)/(mlp|rnn)\.(?:npz|pt)", "train_backprop@{0}-{1}"),
+    (r"data/latents/(\w+)/(learned\w*|table|attention)\.npz", "train_learned@{0}-{1}"),
+    (r"data/latents/(\w+)/(\w+)\.npz", "train_hebbian@{0}-{1}"),
+    (r"data/rules/(\w+)\.pt", "meta_train@{0}"),
+    (r"data/meta_compare/(\w+)\.pt", "meta_compare_fixed@{0}"),
+    (r"data/meta_compare/([\w]+-(gradient|es)-\w+)\.pt", "meta_compare_{1}@{0}"),
+    (r"data/meta_compare_loo/([\w]+-(gradient|es)-\w+)\.pt", "meta_compare_loo_{1}@{0}"),
+    (r"data/generalisation/.*", "generalisation"),
+    (r"data/semi_supervised/(\w+)_meta_readout\.pt", "semi_supervised@{0}"),
+    (r"data/checkpoints/meta_train_(\w+)\.pt", "meta_train@{0}"),
+)
+
+
+def writer(path: str | Path) -> str | None:
+    """The stage that writes `path` (relative to the repository root), if it is a pipeline output."""
+    rel = Path(path).as_posix()
+    for pattern, stage in _WRITERS:  # the first match wins
+        match = re.search(rf"(?:^|/){pattern}$", rel)
+        if match:
+            return stage.format(*match.groups())
+    return None
+
+
+def regenerate(path: str | Path) -> str:
+    """The hint of a bad input file: the exact stage to force."""
+    stage = writer(path)
+    return (
+        f"regenerate it with `dvc repro -f {stage}`"
+        if stage
+        else "regenerate it with the stage that writes it"
+    )
+
+
+def make_hint(path: str | Path) -> str:
+    stage = writer(path)
+    return f"run `dvc repro {stage}` to make it" if stage else "run `dvc repro` to make it"
 
 
 def _atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
@@ -53,11 +97,9 @@ def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, n
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except FileNotFoundError:
-        raise ArtifactError(f"{path}: file not found; run `dvc repro` to make it") from None
+        raise ArtifactError(f"{path}: file not found; {make_hint(path)}") from None
     except Exception as err:  # zip, pickle and header errors all mean the same to a user
-        raise ArtifactError(
-            f"{path}: unreadable ({type(err).__name__}); regenerate it with `dvc repro -f`"
-        ) from None
+        raise ArtifactError(f"{path}: unreadable ({type(err).__name__}); {regenerate(path)}") from None
     check_arrays(path, arrays, required)
     return arrays
 
@@ -66,11 +108,11 @@ def check_arrays(path: str | Path, arrays: dict[str, np.ndarray], required: tupl
     """`required` keys are present and their floating arrays finite; one line naming the file if not."""
     missing = [k for k in required if k not in arrays]
     if missing:
-        raise ArtifactError(f"{path}: lacks {', '.join(missing)}; regenerate it with `dvc repro -f`")
+        raise ArtifactError(f"{path}: lacks {', '.join(missing)}; {regenerate(path)}")
     for key in required:
         a = arrays[key]
         if a.dtype.kind == "f" and not np.isfinite(a).all():
-            raise ArtifactError(f"{path}: {key} holds NaN or infinity; regenerate it with `dvc repro -f`")
+            raise ArtifactError(f"{path}: {key} holds NaN or infinity; {regenerate(path)}")
 
 
 def _check_finite(value: Any, where: str) -> None:
@@ -107,9 +149,9 @@ def load_json(path: str | Path) -> dict:
     try:
         return json.loads(path.read_text())
     except FileNotFoundError:
-        raise ArtifactError(f"{path}: file not found; run `dvc repro` to make it") from None
+        raise ArtifactError(f"{path}: file not found; {make_hint(path)}") from None
     except json.JSONDecodeError:
-        raise ArtifactError(f"{path}: not valid JSON; regenerate it with `dvc repro -f`") from None
+        raise ArtifactError(f"{path}: not valid JSON; {regenerate(path)}") from None
 
 
 def save_table(path: str | Path, frame: Any) -> Path:
@@ -151,8 +193,6 @@ def load_torch(path: str | Path) -> Any:
     try:
         return torch.load(path, weights_only=True)
     except FileNotFoundError:
-        raise ArtifactError(f"{path}: file not found; run `dvc repro` to make it") from None
+        raise ArtifactError(f"{path}: file not found; {make_hint(path)}") from None
     except Exception as err:  # truncated zips and foreign pickles alike
-        raise ArtifactError(
-            f"{path}: unreadable ({type(err).__name__}); regenerate it with `dvc repro -f`"
-        ) from None
+        raise ArtifactError(f"{path}: unreadable ({type(err).__name__}); {regenerate(path)}") from None

@@ -11,6 +11,10 @@ Leave-one-dataset-out (`leave_one_out`, its own stage per variant, so adding one
 else): for each meta-training dataset, the variant is meta-trained on the others and judged on it,
 so a few-label objective cannot win by encoding the class structure of the very dataset it is
 judged on. Digits is never meta-trained on.
+
+Every run (variant x meta seed x held-out dataset) is an independent `Run`: a pure function of its
+own fields, fanned out over workers by `metahebb.fanout` and pooled in run order, so the result
+does not depend on how many workers there were or which finished first.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from metahebb.evaluation import summarise
+from metahebb.fanout import Workers, run_jobs
 from metahebb.generalisation import Target
 from metahebb.hebbian_train import train_hebbian
 from metahebb.meta_data import MetaData
@@ -57,6 +62,7 @@ class Setting:
     hebbian: HebbianParams
     evaluate: EvaluateParams
     compare: CompareParams
+    device: str = "cpu"
 
 
 def seeded(setting: Setting, optimizer: str, objective: str, meta_seed: int) -> Setting:
@@ -75,7 +81,9 @@ def score_rule(rule: Rule, target: Target, setting: Setting, name: str = "") -> 
     """Per seed: SVM accuracy at each label count, EMD (targets with true latents) and distinct codes."""
     hebbian = dataclasses.replace(setting.hebbian, seeds=setting.compare.seeds)
     evaluate = dataclasses.replace(setting.evaluate, svm_labels=list(setting.compare.labels))
-    result = train_hebbian(target.x, target.is_test, rule, setting.rnn, setting.stab, hebbian, name=name)
+    result = train_hebbian(
+        target.x, target.is_test, rule, setting.rnn, setting.stab, hebbian, name=name, device=setting.device
+    )
     train, test = result.views["last"]
     split = target.split()
     scores: dict[str, list[float]] = {}
@@ -103,62 +111,100 @@ def pool(runs: list[dict[str, list[float]]]) -> dict[str, dict[str, float]]:
 
 def meta_trained_rule(
     name: str, data: MetaData, datasets: list[str], run: Setting
-) -> tuple[Rule, dict, float]:
-    """Rule `name` meta-trained on `datasets` with the run's optimiser and objective; its theta; seconds."""
+) -> tuple[Rule, dict, float, dict[str, np.ndarray]]:
+    """Rule `name` meta-trained on `datasets` with the run's optimiser and objective; its theta;
+    seconds; the meta-training history (meta-loss or fitness per step)."""
     start = time.perf_counter()
     rule = make_rule(name, run.rules, run.rnn.T)
-    result = meta_learn(rule, data.subset(datasets), run.rnn, run.stab, run.meta, run.es, log_every=0)
+    result = meta_learn(
+        rule, data.subset(datasets), run.rnn, run.stab, run.meta, run.es, device=run.device, log_every=50
+    )
     elapsed = time.perf_counter() - start
     log.info("%s on %s: %.1fs, %s", name, "+".join(datasets), elapsed, result.summary)
-    return make_rule(name, run.rules, run.rnn.T, theta=result.theta), result.theta, elapsed
+    return make_rule(name, run.rules, run.rnn.T, theta=result.theta), result.theta, elapsed, result.history
+
+
+@dataclass(frozen=True)
+class Run:
+    """One independent job: a variant meta-trained once (meta seed, datasets), judged on targets."""
+
+    variant: str
+    meta_seed: int | None  # None: a fixed rule, nothing to meta-train
+    datasets: tuple[str, ...]  # meta-training datasets
+    targets: tuple[str, ...]  # judged on these
+    data: MetaData
+    target_data: dict[str, Target]
+    setting: Setting
+
+    @property
+    def name(self) -> str:
+        if self.meta_seed is None:
+            return self.variant
+        held_out = [d for d in self.setting.meta.datasets if d not in self.datasets]
+        return f"seed{self.meta_seed}" + "".join(f"_without_{d}" for d in held_out)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    scores: dict[str, dict[str, list[float]]]  # target -> score -> per network seed
+    theta: dict | None
+    seconds: float
+    history: dict[str, np.ndarray]
+
+
+def run_one(run: Run) -> RunResult:
+    """Meta-train (unless fixed), then score the rule on every target: a pure function of `run`."""
+    name, optimizer, objective = parse_variant(run.variant)
+    if optimizer is None:
+        setting, theta, seconds, history = run.setting, None, 0.0, {}
+        rule = make_rule(name, setting.rules, setting.rnn.T)
+    else:
+        setting = seeded(run.setting, optimizer, objective, run.meta_seed)
+        rule, theta, seconds, history = meta_trained_rule(name, run.data, list(run.datasets), setting)
+    scores = {
+        t: score_rule(rule, run.target_data[t], setting, f"{run.variant}/{run.name} -> {t}")
+        for t in run.targets
+    }
+    return RunResult(scores, theta, seconds, history)
 
 
 def compare_variant(
-    variant: str, data: MetaData, targets: dict[str, Target], setting: Setting
-) -> tuple[dict, dict[str, dict]]:
-    """(metrics, run record): pooled scores per target; every run's theta and wall time."""
-    name, optimizer, objective = parse_variant(variant)
-    T = setting.rnn.T
-    if optimizer is None:  # a fixed rule: no meta-training, no meta seeds
-        rule = make_rule(name, setting.rules, T)
-        scores = {
-            t: pool([score_rule(rule, target, setting, f"{variant} -> {t}")]) for t, target in targets.items()
-        }
-        return {"meta_runs": 0, "targets": scores}, {"thetas": {}, "seconds": []}
-
-    runs: dict[str, list] = {t: [] for t in targets}
-    seconds, thetas = [], {}
-    for meta_seed in setting.compare.meta_seeds:
-        run = seeded(setting, optimizer, objective, meta_seed)
-        rule, theta, elapsed = meta_trained_rule(name, data, run.meta.datasets, run)
-        seconds.append(elapsed)
-        thetas[f"seed{meta_seed}"] = theta
-        for t, target in targets.items():
-            runs[t].append(score_rule(rule, target, run, f"{variant}/{meta_seed} -> {t}"))
-    metrics = {"meta_runs": len(setting.compare.meta_seeds), "targets": {t: pool(r) for t, r in runs.items()}}
-    return metrics, {"thetas": thetas, "seconds": seconds}
+    variant: str, data: MetaData, targets: dict[str, Target], setting: Setting, workers: Workers
+) -> tuple[dict, dict[str, RunResult]]:
+    """(metrics, runs by name): scores pooled over runs x seeds per target; every run's result."""
+    meta_seeds = [None] if parse_variant(variant)[1] is None else setting.compare.meta_seeds
+    runs = [
+        Run(variant, s, tuple(setting.meta.datasets), tuple(targets), data, targets, setting)
+        for s in meta_seeds
+    ]
+    results = run_jobs(run_one, runs, workers, variant)
+    metrics = {
+        "meta_runs": 0 if meta_seeds == [None] else len(meta_seeds),
+        "targets": {t: pool([r.scores[t] for r in results]) for t in targets},
+    }
+    return metrics, {run.name: result for run, result in zip(runs, results, strict=True)}
 
 
 def leave_one_out(
-    variant: str, data: MetaData, targets: dict[str, Target], setting: Setting
-) -> tuple[dict, dict[str, dict]]:
-    """(metrics, thetas): per meta seed and meta-training dataset that is a target, the variant
+    variant: str, data: MetaData, targets: dict[str, Target], setting: Setting, workers: Workers
+) -> tuple[dict, dict[str, RunResult]]:
+    """(metrics, runs by name): per meta seed and meta-training dataset that is a target, the variant
     meta-trained on the other datasets and judged on that one alone."""
-    name, optimizer, objective = parse_variant(variant)
-    if optimizer is None:
+    if parse_variant(variant)[1] is None:
         raise ValueError(f"{variant}: a fixed rule has no meta-training to leave a dataset out of")
+    datasets = setting.meta.datasets
+    runs = [
+        Run(variant, s, tuple(d for d in datasets if d != t), (t,), data, {t: targets[t]}, setting)
+        for s in setting.compare.meta_seeds
+        for t in datasets
+        if t in targets
+    ]
+    results = run_jobs(run_one, runs, workers, f"{variant} (leave one out)")
     held_out: dict[str, list] = {}
-    thetas = {}
-    for meta_seed in setting.compare.meta_seeds:
-        run = seeded(setting, optimizer, objective, meta_seed)
-        for t in [d for d in run.meta.datasets if d in targets]:
-            rule, theta, _ = meta_trained_rule(name, data, [d for d in run.meta.datasets if d != t], run)
-            thetas[f"seed{meta_seed}_without_{t}"] = theta
-            held_out.setdefault(t, []).append(
-                score_rule(rule, targets[t], run, f"{variant}/{meta_seed} -> {t} (held out)")
-            )
+    for run, result in zip(runs, results, strict=True):
+        held_out.setdefault(run.targets[0], []).append(result.scores[run.targets[0]])
     metrics = {
         "meta_runs": len(setting.compare.meta_seeds),
         "leave_one_out": {t: pool(r) for t, r in held_out.items()},
     }
-    return metrics, thetas
+    return metrics, {run.name: result for run, result in zip(runs, results, strict=True)}

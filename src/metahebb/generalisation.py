@@ -24,6 +24,7 @@ import pandas as pd
 from metahebb.artifacts import load_arrays
 from metahebb.datasets import digits
 from metahebb.evaluation import summarise
+from metahebb.fanout import Workers, run_jobs
 from metahebb.hebbian_train import train_hebbian
 from metahebb.meta_data import MetaData
 from metahebb.metrics import Split
@@ -101,6 +102,12 @@ def check_label_count(labels: int, targets: dict[str, Target]) -> None:
             )
 
 
+def _meta_train_row(job: tuple) -> MetaResult:
+    """One row's meta-training, as a fan-out job (a pure function of its arguments)."""
+    make_rule, data, rnn, stab, params, es, device = job
+    return meta_learn(make_rule(), data, rnn, stab, params, es, device=device, log_every=0)
+
+
 def meta_train_rows(
     rows: dict[str, list[str]],
     data: MetaData,
@@ -109,29 +116,35 @@ def meta_train_rows(
     stab: StabiliserParams,
     params: MetaParams,
     es: ESParams,
+    workers: Workers | None = None,
+    device: str = "cpu",
 ) -> dict[str, MetaResult]:
     """Meta-train a fresh rule (`make_rule()`) per row on the training points of its datasets.
 
-    Rows with the same datasets share one run (meta-training is deterministic given its params).
+    Rows with the same datasets share one run (meta-training is deterministic given its params);
+    the runs are independent and fan out over `workers` (default: this process).
     """
-    done: dict[tuple[str, ...], MetaResult] = {}
-    results = {}
-    for row, datasets in rows.items():
-        key = tuple(datasets)
-        if key not in done:
-            start = time.perf_counter()
-            run = dataclasses.replace(params, datasets=list(datasets))
-            done[key] = meta_learn(make_rule(), data.subset(datasets), rnn, stab, run, es, log_every=0)
-            log.info(
-                "meta-trained %s on %s (%s) in %.1fs: %s",
-                row,
-                "+".join(datasets),
-                params.optimizer,
-                time.perf_counter() - start,
-                done[key].summary,
-            )
-        results[row] = done[key]
-    return results
+    keys = list(dict.fromkeys(tuple(datasets) for datasets in rows.values()))
+    jobs = [
+        (
+            make_rule,
+            data.subset(list(k)),
+            rnn,
+            stab,
+            dataclasses.replace(params, datasets=list(k)),
+            es,
+            device,
+        )
+        for k in keys
+    ]
+    start = time.perf_counter()
+    done = dict(
+        zip(keys, run_jobs(_meta_train_row, jobs, workers or Workers(1), "generalisation rows"), strict=True)
+    )
+    for key, result in done.items():
+        log.info("meta-trained on %s (%s): %s", "+".join(key), params.optimizer, result.summary)
+    log.info("%d meta-trainings in %.1fs", len(done), time.perf_counter() - start)
+    return {row: done[tuple(datasets)] for row, datasets in rows.items()}
 
 
 def score_cell(
@@ -142,9 +155,10 @@ def score_cell(
     hebbian: HebbianParams,
     evaluate: EvaluateParams,
     name: str = "",
+    device: str = "cpu",
 ) -> dict[str, dict[str, float]]:
     """{"svm_acc": summary, "emd": summary (only with true latents)} over `hebbian.seeds`."""
-    result = train_hebbian(target.x, target.is_test, rule, rnn, stab, hebbian, name=name)
+    result = train_hebbian(target.x, target.is_test, rule, rnn, stab, hebbian, name=name, device=device)
     train, test = result.views["last"]
     split = target.split()
     (key,) = [f"n{n}" for n in evaluate.svm_labels]
@@ -163,6 +177,7 @@ def generalisation_matrix(
     hebbian: HebbianParams,
     evaluate: EvaluateParams,
     labels: int,
+    device: str = "cpu",
 ) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
     """{row: {target: {"svm_acc": {mean, std, ci95}, "emd": {...}}}}; SVM at `labels` labelled points."""
     check_label_count(labels, targets)
@@ -171,7 +186,7 @@ def generalisation_matrix(
     for row, rule in rules.items():
         for name, target in targets.items():
             start = time.perf_counter()
-            cell = score_cell(rule, target, rnn, stab, hebbian, evaluate, name=f"{row} -> {name}")
+            cell = score_cell(rule, target, rnn, stab, hebbian, evaluate, f"{row} -> {name}", device)
             matrix.setdefault(row, {})[name] = cell
             emd = f", EMD {cell['emd']['mean']:.3f}" if "emd" in cell else ""
             log.info(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from metahebb.artifacts import ArtifactError, check_arrays, load_arrays, save_arrays
+from metahebb.artifacts import ArtifactError, check_arrays, load_arrays, regenerate, save_arrays
 
 Views = dict[str, tuple[np.ndarray, np.ndarray]]
 
@@ -36,5 +36,5 @@ def load_latents(path: str | Path) -> tuple[Views, np.ndarray]:
     check_arrays(path, arrays, keys)
     views = {v: (arrays[f"{v}.train"], arrays[f"{v}.test"]) for v in arrays["views"].tolist()}
     if not views:
-        raise ArtifactError(f"{path}: holds no views; regenerate it with `dvc repro -f`")
+        raise ArtifactError(f"{path}: holds no views; {regenerate(path)}")
     return views, arrays["seeds"]

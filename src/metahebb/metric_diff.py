@@ -36,7 +36,13 @@ OVERRIDES = Path("ci/params-overrides.yaml")
 TOLERANCES = Path("ci/tolerances.yaml")
 BASELINE = Path("ci/metrics")
 WORK = Path("ci/work")
-OUTPUTS = ("metrics", "reports", "dvc.lock", "ci/metrics")  # the full run's outputs never enter a CI run
+OUTPUTS = (
+    "data",
+    "metrics",
+    "reports",
+    "dvc.lock",
+    "ci/metrics",
+)  # the full run's outputs never enter a CI run
 DIRECTIONS = ("higher", "lower", "any", "ignore")
 
 

@@ -205,6 +205,20 @@ class RuntimeParams:
 
     threads: int = field(metadata=spec(ge=1, le=64))
     device: str = field(metadata=spec(choices=("auto", "cpu", "cuda")))
+    # Worker processes for a stage's independent runs (`metahebb.fanout`); "auto": one per usable core.
+    workers: int | str = field(default="auto", metadata=spec(ge=1, le=1024))
+    # Address of a running Dask scheduler (tcp://host:8786) to send the runs to; "" = local workers.
+    # The environment variables METAHEBB_SCHEDULER and METAHEBB_WORKERS take precedence.
+    scheduler: str = ""
+
+    def check(self, prefix: str) -> None:
+        if isinstance(self.workers, str) and self.workers != "auto":
+            raise ParamError(f"{prefix}.workers={self.workers!r}: accepted values are 'auto' or 1..1024")
+        if self.scheduler and "://" not in self.scheduler:
+            raise ParamError(
+                f"{prefix}.scheduler={self.scheduler!r}: expected a Dask scheduler address such as "
+                "tcp://127.0.0.1:8786, or '' for local workers"
+            )
 
 
 @dataclass(frozen=True)
@@ -471,23 +485,50 @@ def parse_variant(variant: str) -> tuple[str, str | None, str | None]:
 
 
 @dataclass(frozen=True)
+class VariantLists:
+    """Variants by how they are meta-trained: each list is its own DVC stage group, which tracks
+    only the settings its variants read (a fixed rule does not rerun when ES settings change)."""
+
+    fixed: list[str] = field(metadata=spec(choices=FIXED_RULES, unique=True))  # no meta-training
+    gradient: list[str] = field(metadata=spec(unique=True))  # <rule>-gradient-<objective>
+    es: list[str] = field(metadata=spec(unique=True))  # <rule>-es-<objective>
+
+    @property
+    def names(self) -> list[str]:
+        """Every variant, fixed rules first, in the order of the report's tables."""
+        return [*self.fixed, *self.gradient, *self.es]
+
+    def check(self, prefix: str) -> None:
+        for optimizer in OPTIMIZER_NAMES:
+            for variant in getattr(self, optimizer):
+                if parse_variant(variant)[1] != optimizer:
+                    raise ParamError(
+                        f"{prefix}.{optimizer}: {variant!r} is not a <rule>-{optimizer}-<objective> variant"
+                    )
+
+
+@dataclass(frozen=True)
 class CompareParams:
     """Rules x outer optimisers x objectives, each meta-trained several times and judged on fresh networks."""
 
-    variants: list[str] = field(metadata=spec(nonempty=True, unique=True))
+    variants: VariantLists
     meta_seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))
-    leave_one_out: list[str] = field(
-        metadata=spec(unique=True)
-    )  # variants also meta-trained without each target
+    # meta-trained variants also meta-trained without each target (stages meta_compare_loo_*)
+    leave_one_out: VariantLists
     targets: list[str] = field(metadata=spec(choices=TARGET_NAMES, nonempty=True, unique=True))
     labels: list[int] = field(metadata=spec(ge=2, nonempty=True, unique=True))
     seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))
 
     def check(self, prefix: str) -> None:
-        for variant in self.variants:
-            parse_variant(variant)
-        for variant in self.leave_one_out:
-            if variant not in self.variants or parse_variant(variant)[1] is None:
+        if not self.variants.names:
+            raise ParamError(f"{prefix}.variants: every list is empty; name at least one variant")
+        if self.leave_one_out.fixed:
+            raise ParamError(
+                f"{prefix}.leave_one_out.fixed: a fixed rule has no meta-training to leave a dataset "
+                "out of; accepted: []"
+            )
+        for variant in self.leave_one_out.names:
+            if variant not in self.variants.names:
                 raise ParamError(
-                    f"{prefix}.leave_one_out: {variant!r} must be a meta-trained entry of {prefix}.variants"
+                    f"{prefix}.leave_one_out: {variant!r} must also be an entry of {prefix}.variants"
                 )

@@ -228,7 +228,7 @@ def _objectives(g: dict[str, Any]) -> set[str]:
     """Every objective some stage meta-trains with."""
     found = {g["meta_train"].objective} if "meta_train" in g else set()
     if "meta_compare" in g:
-        found |= {parse_variant(v)[2] for v in g["meta_compare"].variants} - {None}
+        found |= {parse_variant(v)[2] for v in g["meta_compare"].variants.names} - {None}
     return found
 
 
@@ -242,14 +242,14 @@ def _meta_compare(g: dict[str, Any]) -> list[str]:
         )
     if "meta_train" in g:
         meta = g["meta_train"]
-        for variant in comp.variants:
+        for variant in comp.variants.names:
             _, optimizer, objective = parse_variant(variant)
             if optimizer is not None:
                 try:
                     check_objective("meta_train", optimizer, objective, meta.objective_labels)
                 except ParamError as err:
                     problems.append(f"meta_compare.variants: {variant!r}: {err}")
-        if comp.leave_one_out and len(meta.datasets) < 2:
+        if comp.leave_one_out.names and len(meta.datasets) < 2:
             problems.append(
                 f"meta_compare.leave_one_out: meta_train.datasets={meta.datasets} leaves nothing to "
                 "meta-train on without one of them"

@@ -5,6 +5,11 @@ as one population. Rules are written for one theta; `CandidateRule` maps a rule 
 candidate dimension of its parameters with `torch.func.vmap`, so every registered rule works
 here unchanged (no Python loop over candidates or networks) as long as it avoids in-place ops on
 tensors not derived from its inputs (tests/test_outer.py checks each meta-trained rule).
+
+A rule may also take the candidate dimension natively (`candidate_forward` / `candidate_delta`,
+as `table` does): without a gradient, `CandidateRule` then calls that instead of `vmap`, which
+is the ES hot loop's main cost otherwise. It must give bitwise the values of the `vmap` path
+(`VmapCandidateRule`, kept for that comparison; tests/test_es_speed.py).
 """
 
 from __future__ import annotations
@@ -38,8 +43,8 @@ def unflatten(rule: Rule, vectors: torch.Tensor) -> dict[str, torch.Tensor]:
     return out
 
 
-class CandidateRule(Rule):
-    """A rule whose parameters have a leading candidate dimension C, each shared by N networks."""
+class VmapCandidateRule(Rule):
+    """A rule whose parameters have a leading candidate dimension C, each shared by N networks: `vmap`."""
 
     def __init__(self, rule: Rule, params: dict[str, torch.Tensor], networks: int) -> None:
         super().__init__()
@@ -57,3 +62,24 @@ class CandidateRule(Rule):
 
         split = [t.reshape(candidates, self.networks, *t.shape[1:]) for t in (s.pre, s.post, s.weight)]
         return vmap(one)(self.params, *split).reshape(s.weight.shape)
+
+
+class CandidateRule(VmapCandidateRule):
+    """A rule whose parameters have a leading candidate dimension C, each shared by N networks.
+
+    A rule with a `candidate_delta(name, s, params, networks)` method (`table`) computes all
+    candidates natively where no gradient is recorded (the ES hot loop): the same values as the
+    `vmap` path, without its per-call overhead and copies. Any other rule goes through `vmap`.
+    """
+
+    def delta(self, name: str, s: Synapses) -> torch.Tensor:
+        native = getattr(self.rule, "candidate_delta", None)
+        if native is not None and not torch.is_grad_enabled():
+            return native(name, s, self.params, self.networks)
+        return super().delta(name, s)
+
+    def forward(self, synapses: dict[str, Synapses]) -> dict[str, torch.Tensor]:
+        native = getattr(self.rule, "candidate_forward", None)
+        if native is not None and not torch.is_grad_enabled():
+            return native(synapses, self.params, self.networks)
+        return super().forward(synapses)
