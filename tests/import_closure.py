@@ -16,7 +16,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src"
-GUARDS = frozenset({"src/metahebb/stage.py", "src/metahebb/validate.py"})
+GUARDS = frozenset(
+    {
+        "src/metahebb/stage.py",
+        "src/metahebb/validate.py",
+        "src/metahebb/params_file.py",
+        "src/metahebb/limits.py",
+    }
+)
 
 
 def module_file(name: str) -> Path | None:

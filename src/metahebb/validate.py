@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from metahebb.limits import limit_problems
 from metahebb.params import (
     LABEL_OBJECTIVES,
     BackpropParams,
@@ -40,8 +41,8 @@ from metahebb.params import (
     load_datasets,
     parse_group,
     parse_variant,
-    read_params,
 )
+from metahebb.params_file import clip, read_params_file
 
 GROUPS: dict[str, type] = {
     "runtime": RuntimeParams,
@@ -263,7 +264,9 @@ def problems(raw: dict, with_data: bool = False) -> list[str]:
     `with_data` also checks label counts per class, drawing each dataset's labels (about a second).
     """
     groups, found = _parse(raw)
-    return found + _cross_group(groups, with_data)
+    found += _cross_group(groups, with_data)
+    found = found or limit_problems(groups)  # sizes and memory only once everything else holds
+    return [clip(line) for line in found]  # a huge value is cut, never printed whole
 
 
 def check_raw(raw: dict, with_data: bool = False) -> None:
@@ -275,17 +278,28 @@ def check_raw(raw: dict, with_data: bool = False) -> None:
 
 def check(path: str | Path = "params.yaml", with_data: bool = False) -> None:
     """Raise ParamError with the first problem of the params file."""
-    check_raw(read_params(path), with_data)
+    check_raw(read_params_file(path), with_data)
+
+
+USAGE = "usage: python -m metahebb.validate [params.yaml]"
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] in (["-h"], ["--help"]):
+        print(f"{USAGE}\n\n{__doc__.strip().splitlines()[0]}")
+        return 0
+    if len(argv) > 1 or (argv and argv[0].startswith("-")):
+        print(
+            f"{USAGE}\nerror: expected at most one params file, got {clip(' '.join(argv))}", file=sys.stderr
+        )
+        return 2
     path = argv[0] if argv else "params.yaml"
     try:
-        found = problems(read_params(path), with_data=True)
+        found = problems(read_params_file(path), with_data=True)
     except ParamError as err:
         found = [str(err)]
     for line in found:
-        print(f"error: {line}", file=sys.stderr)
+        print(f"error: {clip(line)}", file=sys.stderr)
     if found:
         return 1
     print(f"{path}: valid")
