@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 torch.set_num_threads(1)
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
@@ -17,6 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture
+def raw() -> dict:
+    """The real params.yaml as a dict, for tests that change a copy of it."""
+    return yaml.safe_load((REPO / "params.yaml").read_text())
 
 
 @pytest.fixture(scope="session")

@@ -78,11 +78,6 @@ def test_pool_of_one_run_has_its_mean_as_its_range():
 # ---------------------------------------------------------------- bad params
 
 
-@pytest.fixture
-def raw(repo) -> dict:
-    return yaml.safe_load((repo / "params.yaml").read_text())
-
-
 BAD = [
     (MetaParams, "meta_train", {"optimizer": "adam"}, "meta_train.optimizer='adam'"),
     (MetaParams, "meta_train", {"objective": "nope"}, "meta_train.objective='nope'"),

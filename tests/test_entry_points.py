@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from test_interruption import stage_dir, start
+from test_interruption import stage_dir, start_until_checkpoint
 
 from metahebb import artifacts, stage
 
@@ -102,11 +102,7 @@ def test_stale_temporary_files_of_a_killed_stage_are_removed_on_the_next_run(tmp
 def test_sigint_stops_a_real_stage_with_one_line_and_no_output(repo, tmp_path):
     cwd = stage_dir(repo, tmp_path / "interrupted")
     checkpoint = cwd / "data" / "checkpoints" / "meta_train_learned.pt"
-    proc = start(cwd)
-    deadline = time.monotonic() + 60
-    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert proc.poll() is None, "finished before it could be interrupted"
+    proc = start_until_checkpoint(cwd, checkpoint)
     os.kill(proc.pid, signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 2, out

@@ -145,6 +145,16 @@ def start(cwd: Path) -> subprocess.Popen:
     )
 
 
+def start_until_checkpoint(cwd: Path, checkpoint: Path) -> subprocess.Popen:
+    """The stage started, and still running once its first checkpoint is on disk."""
+    proc = start(cwd)
+    deadline = time.monotonic() + 60
+    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert proc.poll() is None, f"finished before its first checkpoint:\n{proc.communicate()[0]}"
+    return proc
+
+
 def assert_complete(cwd: Path) -> None:
     """Every file a later stage could read is whole (temporary files are never read)."""
     for path in (cwd / "data").rglob("*"):
@@ -162,11 +172,7 @@ def assert_complete(cwd: Path) -> None:
 def test_a_killed_meta_train_stage_resumes_to_the_same_theta(repo, tmp_path):
     cwd = stage_dir(repo, tmp_path / "killed")
     checkpoint = cwd / "data" / "checkpoints" / "meta_train_learned.pt"
-    proc = start(cwd)
-    deadline = time.monotonic() + 60
-    while not checkpoint.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert proc.poll() is None, f"finished before its first checkpoint:\n{proc.communicate()[0]}"
+    proc = start_until_checkpoint(cwd, checkpoint)
     time.sleep(0.05)  # somewhere inside the next checkpoint interval
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()

@@ -3,26 +3,10 @@ machine's memory, fail in one line before any work (the examples the bad-input i
 
 from __future__ import annotations
 
-import copy
-
 import pytest
-import yaml
+from test_validate import mutate
 
 from metahebb import limits, validate
-
-
-@pytest.fixture
-def raw(repo):
-    return yaml.safe_load((repo / "params.yaml").read_text())
-
-
-def _set(raw: dict, changes: dict) -> dict:
-    out = copy.deepcopy(raw)
-    for key, value in changes.items():
-        group, name = key.split(".")
-        out[group][name] = value
-    return out
-
 
 CASES = [
     ({"rules.neighbours": 64}, "rules.neighbours=64: accepted values are <= 8"),
@@ -52,7 +36,7 @@ CASES = [
 
 @pytest.mark.parametrize("changes, needle", CASES, ids=[",".join(c) for c, _ in CASES])
 def test_what_cannot_run_fails_in_one_line(raw, changes, needle):
-    found = validate.problems(_set(raw, changes))
+    found = validate.problems(mutate(raw, changes))
     assert found, "accepted"
     assert any(needle in line for line in found), found
     assert all("\n" not in line for line in found)

@@ -27,11 +27,6 @@ from metahebb.params import (
 )
 
 
-@pytest.fixture
-def raw(repo):
-    return yaml.safe_load((repo / "params.yaml").read_text())
-
-
 def test_default_params_validate(raw):
     parse_group(DataParams, raw["data"], "data")
     parse_group(BackpropParams, raw["backprop"], "backprop")

@@ -14,11 +14,6 @@ from metahebb import validate
 from metahebb.params import ParamError
 
 
-@pytest.fixture
-def raw(repo):
-    return yaml.safe_load((repo / "params.yaml").read_text())
-
-
 def mutate(raw: dict, changes: dict) -> dict:
     """`changes` maps "group.key" (or a top-level name) to a value, or to DELETE."""
     out = copy.deepcopy(raw)
