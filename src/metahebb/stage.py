@@ -74,15 +74,6 @@ def remove_stale_temp_files(roots: tuple[str, ...] = OUTPUT_ROOTS, age: float = 
     return removed
 
 
-def _bad_arguments(err: ValueError, main: Callable) -> bool:
-    """A wrong number of command-line arguments: the unpacking of argv in `main` itself failed."""
-    tb = err.__traceback__
-    while tb is not None and tb.tb_next is not None:
-        tb = tb.tb_next
-    unpacking = str(err).startswith(("not enough values to unpack", "too many values to unpack"))
-    return unpacking and tb is not None and tb.tb_frame.f_code is main.__code__
-
-
 def _fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
     sys.exit(2)
@@ -107,10 +98,6 @@ def run(main: Callable[[list[str]], None]) -> None:
         main(argv)
     except (ParamError, ArtifactError, DivergenceError) as err:
         _fail(str(err))
-    except ValueError as err:
-        if not _bad_arguments(err, main):
-            raise
-        _fail(f"wrong arguments {clip(repr(argv))}; usage: {usage()}")
     except KeyboardInterrupt:
         _fail("interrupted; no output was written partly (every output is written atomically)")
     except OSError as err:
