@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 from import_closure import GUARDS, ROOT, closure
@@ -43,7 +41,7 @@ def test_every_listed_dep_exists() -> None:
                 assert (ROOT / dep).exists(), f"{name}: {dep} does not exist"
 
 
-def test_closure_follows_imports_inside_functions(tmp_path: Path) -> None:
+def test_closure_follows_imports_inside_functions() -> None:
     """A lazy import counts: `runtime.configure` imports params inside the function."""
     assert "src/metahebb/params.py" in closure("src/metahebb/runtime.py")
     assert not GUARDS & closure("stages/meta_compare.py")
