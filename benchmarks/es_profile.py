@@ -36,7 +36,6 @@ sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parent))
 from timing import REPO  # noqa: E402
 
 from metahebb.datasets import make_dataset  # noqa: E402
-from metahebb.hebbian_train import plastic_step  # noqa: E402
 from metahebb.kcap_rnn import Network, forward, init_network  # noqa: E402
 from metahebb.meta_data import MetaData, training_points  # noqa: E402
 from metahebb.objectives import ObjectiveBatch, objective_loss  # noqa: E402
@@ -51,6 +50,7 @@ from metahebb.params import (  # noqa: E402
     StabiliserParams,
     load_group,
 )
+from metahebb.plasticity import plastic_step  # noqa: E402
 from metahebb.rules import make_rule  # noqa: E402
 from metahebb.runtime import generator  # noqa: E402
 from metahebb.stabilisers import prepare  # noqa: E402

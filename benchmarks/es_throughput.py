@@ -28,7 +28,6 @@ import torch
 from timing import REPO, arguments, device_of, environment, median_time, table, write_json
 
 from metahebb.datasets import make_dataset
-from metahebb.hebbian_train import plastic_step
 from metahebb.kcap_rnn import forward, init_network
 from metahebb.meta_data import MetaData, training_points
 from metahebb.objectives import ObjectiveBatch, objective_loss
@@ -44,6 +43,7 @@ from metahebb.params import (
     StabiliserParams,
     load_group,
 )
+from metahebb.plasticity import plastic_step
 from metahebb.rules import make_rule
 from metahebb.runtime import generator
 from metahebb.stabilisers import prepare

@@ -27,7 +27,7 @@ WORK=$(mktemp -d)
 timeout 200 "$PYTHON" - "$WORK" "$OUT/meta_compare_study.json" <<'PY'
 import json, subprocess, sys, time, yaml
 from pathlib import Path
-from metahebb.metric_diff import materialise, reproduce
+from metahebb.ci_workspace import materialise, reproduce
 
 work, out = Path(sys.argv[1]), Path(sys.argv[2])
 repo = materialise(Path.cwd(), work / "study")

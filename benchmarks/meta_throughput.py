@@ -33,9 +33,8 @@ import torch
 from timing import arguments, device_of, environment, median_time, sync, table, write_json
 
 from metahebb.datasets import make_dataset
-from metahebb.hebbian_train import standardise
 from metahebb.kcap_rnn import Network, init_network
-from metahebb.meta_train import meta_loss, meta_train
+from metahebb.outer.gradient import meta_loss, meta_train
 from metahebb.params import (
     DataParams,
     KCapRNNParams,
@@ -44,6 +43,7 @@ from metahebb.params import (
     StabiliserParams,
     load_group,
 )
+from metahebb.plasticity import standardise
 from metahebb.rules import make_rule
 from metahebb.stabilisers import prepare
 

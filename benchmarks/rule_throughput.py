@@ -21,9 +21,9 @@ import baseline
 import torch
 from timing import arguments, device_of, environment, median_time, table, write_json
 
-from metahebb.hebbian_train import plastic_step
 from metahebb.kcap_rnn import Network, init_network
 from metahebb.params import DataParams, KCapRNNParams, RuleParams, StabiliserParams, load_group
+from metahebb.plasticity import plastic_step
 from metahebb.rules import make_rule
 from metahebb.stabilisers import prepare
 

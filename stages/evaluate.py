@@ -12,18 +12,21 @@ from metahebb.artifacts import load_arrays, save_json, save_table
 from metahebb.evaluation import evaluate_views, svm_curve
 from metahebb.latents import load_latents
 from metahebb.metrics import Split
-from metahebb.params import EvaluateParams, check_label_counts, load_datasets, load_group, require_choice
+from metahebb.params import check_label_counts, load_params, require_choice
 
 log = logging.getLogger("evaluate")
 
 
 def main(argv: list[str]) -> None:
     dataset, model = argv
-    require_choice("dataset", dataset, load_datasets())
-    params = load_group(EvaluateParams, "evaluate")
+    p = load_params()
+    require_choice("dataset", dataset, p.datasets)
+    params = p.evaluate
     split = Split.from_arrays(load_arrays(f"data/datasets/{dataset}.npz", required=("y", "z", "is_test")))
     check_label_counts(params.svm_labels, len(split.y_train))
-    views, seeds = load_latents(f"data/latents/{dataset}/{model}.npz")
+    views, seeds = load_latents(
+        f"data/latents/{dataset}/{model}.npz", (len(split.y_train), len(split.y_test))
+    )
 
     scores = evaluate_views(views, seeds, split, params)
     save_json(f"metrics/evaluate/{dataset}/{model}.json", scores)

@@ -11,15 +11,16 @@ from metahebb import stage
 from metahebb.artifacts import save_arrays
 from metahebb.datasets import make_dataset
 from metahebb.latents import save_latents
-from metahebb.params import DataParams, load_datasets, load_group, require_choice
+from metahebb.params import load_params, require_choice
 
 log = logging.getLogger("make_data")
 
 
 def main(argv: list[str]) -> None:
     (name,) = argv
-    require_choice("dataset", name, load_datasets())
-    params = load_group(DataParams, "data")
+    p = load_params()
+    require_choice("dataset", name, p.datasets)
+    params = p.data
 
     data = make_dataset(name, params)
     test = data.is_test

@@ -9,7 +9,9 @@ The runs are independent and fan out over local cores or a Dask cluster (`metahe
 
 Wall times go to metrics/meta_compare/timing/ (they differ between identical runs; everything
 else in metrics/meta_compare/ is reproducible from params.yaml). Each run's meta-training curve
-(meta-loss or CMA-ES fitness per step) goes to metrics/meta_compare*/history/<variant>/<run>.csv.
+(meta-loss or CMA-ES fitness per step) goes to metrics/meta_compare*/history/<variant>/<run>.csv,
+and every score of every run and network seed, for the last and the concatenated states, to
+metrics/meta_compare*/runs/<variant>.csv (the pooled JSON treats runs x seeds as one sample).
 """
 
 from __future__ import annotations
@@ -21,27 +23,13 @@ import numpy as np
 import pandas as pd
 
 from metahebb import stage
-from metahebb.artifacts import load_arrays, save_json, save_table, save_torch
-from metahebb.compare import RunResult, Setting, compare_variant, leave_one_out
+from metahebb.artifacts import save_json, save_table, save_torch
+from metahebb.compare import RunResult, Setting, compare_variant, leave_one_out, run_table
 from metahebb.evaluation import summarise
 from metahebb.fanout import Workers
 from metahebb.generalisation import load_target
-from metahebb.meta_data import MetaData, training_points
-from metahebb.params import (
-    CompareParams,
-    DataParams,
-    ESParams,
-    EvaluateParams,
-    GeneralisationParams,
-    HebbianParams,
-    KCapRNNParams,
-    MetaParams,
-    RuleParams,
-    RuntimeParams,
-    StabiliserParams,
-    load_group,
-    require_choice,
-)
+from metahebb.meta_data import load_meta_data
+from metahebb.params import load_params, require_choice
 from metahebb.runtime import configure
 
 log = logging.getLogger("meta_compare")
@@ -57,29 +45,25 @@ def save_histories(folder: str, runs: dict[str, RunResult]) -> None:
 def main(argv: list[str]) -> None:
     held_out = argv[:1] == ["--leave-one-out"]
     (variant,) = argv[1:] if held_out else argv
-    params = load_group(CompareParams, "meta_compare")
+    p = load_params()
+    params = p.meta_compare
     require_choice("variant", variant, (params.leave_one_out if held_out else params.variants).names)
-    runtime = load_group(RuntimeParams, "runtime")
-    device = configure(runtime.threads, runtime.device)
+    device = configure(p.runtime.threads, p.runtime.device)
     setting = Setting(
-        rnn=load_group(KCapRNNParams, "kcap_rnn"),
-        stab=load_group(StabiliserParams, "stabilisers"),
-        rules=load_group(RuleParams, "rules"),
-        meta=load_group(MetaParams, "meta_train"),
-        es=load_group(ESParams, "es"),
-        hebbian=load_group(HebbianParams, "train_hebbian"),
-        evaluate=load_group(EvaluateParams, "evaluate"),
-        compare=params,
-        device=str(device),
+        p.kcap_rnn,
+        p.stabilisers,
+        p.rules,
+        p.meta_train,
+        p.es,
+        p.train_hebbian,
+        p.evaluate,
+        params,
+        str(device),
     )
-    data = load_group(DataParams, "data")
-    digits_input = load_group(GeneralisationParams, "generalisation").digits_input
-    workers = Workers.from_params(runtime)
+    data, digits_input = p.data, p.generalisation.digits_input
+    workers = Workers.from_params(p.runtime)
 
-    points = {}
-    for ds in setting.meta.datasets:
-        points[ds] = training_points(load_arrays(f"data/datasets/{ds}.npz", required=("x", "y", "is_test")))
-    meta_data = MetaData({d: x for d, (x, _) in points.items()}, {d: y for d, (_, y) in points.items()})
+    meta_data = load_meta_data(setting.meta.datasets)
     targets = {t: load_target(t, data, digits_input) for t in params.targets}
 
     start = time.perf_counter()
@@ -89,6 +73,7 @@ def main(argv: list[str]) -> None:
         thetas = {name: run.theta for name, run in runs.items()}
         save_torch(f"data/meta_compare_loo/{variant}.pt", {"variant": variant, "thetas": thetas})
         save_histories(f"metrics/meta_compare_loo/history/{variant}", runs)
+        save_table(f"metrics/meta_compare_loo/runs/{variant}.csv", run_table(runs))
         save_json(f"metrics/meta_compare_loo/{variant}.json", metrics)
         return
     metrics, runs = compare_variant(variant, meta_data, targets, setting, workers)
@@ -96,6 +81,7 @@ def main(argv: list[str]) -> None:
     thetas = {name: run.theta for name, run in runs.items() if run.theta is not None}
     save_torch(f"data/meta_compare/{variant}.pt", {"variant": variant, "thetas": thetas})
     save_histories(f"metrics/meta_compare/history/{variant}", runs)
+    save_table(f"metrics/meta_compare/runs/{variant}.csv", run_table(runs))
     save_json(f"metrics/meta_compare/{variant}.json", metrics)
     seconds = [run.seconds for run in runs.values() if run.theta is not None] or [0.0]
     save_json(

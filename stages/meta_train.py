@@ -18,19 +18,10 @@ from pathlib import Path
 import pandas as pd
 
 from metahebb import stage
-from metahebb.artifacts import load_arrays, save_json, save_table, save_torch
-from metahebb.meta_data import MetaData, training_points
-from metahebb.outer import meta_learn
-from metahebb.params import (
-    ESParams,
-    KCapRNNParams,
-    MetaParams,
-    RuleParams,
-    RuntimeParams,
-    StabiliserParams,
-    load_group,
-    require_choice,
-)
+from metahebb.artifacts import save_json, save_table, save_torch
+from metahebb.meta_data import load_meta_data
+from metahebb.outer import Groups, make_optimiser, meta_learn
+from metahebb.params import load_params, require_choice
 from metahebb.rules import make_rule
 from metahebb.runtime import configure
 
@@ -39,22 +30,16 @@ log = logging.getLogger("meta_train")
 
 def main(argv: list[str]) -> None:
     (name,) = argv
-    params = load_group(MetaParams, "meta_train")
+    p = load_params()
+    params = p.meta_train
     require_choice("rule", name, params.rules)
-    runtime = load_group(RuntimeParams, "runtime")
-    rnn = load_group(KCapRNNParams, "kcap_rnn")
-    stab = load_group(StabiliserParams, "stabilisers")
-    rules = load_group(RuleParams, "rules")
-    es = load_group(ESParams, "es")
-    device = configure(runtime.threads, runtime.device)
+    device = configure(p.runtime.threads, p.runtime.device)
 
-    x, y = {}, {}
-    for ds in params.datasets:  # training points only: test points (and their labels) never enter
-        x[ds], y[ds] = training_points(load_arrays(f"data/datasets/{ds}.npz", required=("x", "y", "is_test")))
-    rule = make_rule(name, rules, rnn.T)
+    data = load_meta_data(params.datasets)  # training points only: test points and labels never enter
+    rule = make_rule(name, p.rules, p.kcap_rnn.T)
     start = time.perf_counter()
     checkpoint = Path(f"data/checkpoints/meta_train_{name}.pt")
-    result = meta_learn(rule, MetaData(x, y), rnn, stab, params, es, device=device, checkpoint=checkpoint)
+    result = meta_learn(rule, data, make_optimiser(Groups.of(p), device), checkpoint)
     log.info(
         "%s (%s): %.1fs on %s, %s",
         name,

@@ -15,18 +15,18 @@ from metahebb.artifacts import load_arrays, save_json, save_table, save_torch
 from metahebb.backprop import hidden_states, train_autoencoders
 from metahebb.evaluation import summarise
 from metahebb.latents import save_latents
-from metahebb.params import BackpropParams, RuntimeParams, load_datasets, load_group, require_choice
+from metahebb.params import load_params, require_choice
 
 log = logging.getLogger("train_backprop")
 
 
 def main(argv: list[str]) -> None:
     dataset, arch = argv
-    require_choice("dataset", dataset, load_datasets())
-    params = load_group(BackpropParams, "backprop")
+    p = load_params()
+    require_choice("dataset", dataset, p.datasets)
+    params = p.backprop
     require_choice("architecture", arch, params.architectures)
-    settings = load_group(RuntimeParams, "runtime")
-    device = runtime.configure(settings.threads, settings.device)
+    device = runtime.configure(p.runtime.threads, p.runtime.device)
     data = load_arrays(f"data/datasets/{dataset}.npz", required=("x", "is_test"))
 
     test = data["is_test"]

@@ -14,17 +14,7 @@ from metahebb import stage
 from metahebb.artifacts import load_arrays, save_json, save_table
 from metahebb.hebbian_train import train_hebbian, train_summary
 from metahebb.latents import save_latents
-from metahebb.params import (
-    HebbianParams,
-    KCapRNNParams,
-    MetaParams,
-    RuleParams,
-    RuntimeParams,
-    StabiliserParams,
-    load_datasets,
-    load_group,
-    require_choice,
-)
+from metahebb.params import load_params, require_choice
 from metahebb.rules import load_rule
 from metahebb.runtime import configure
 
@@ -33,17 +23,14 @@ log = logging.getLogger("train_hebbian")
 
 def main(argv: list[str]) -> None:
     dataset, name = argv
-    require_choice("dataset", dataset, load_datasets())
-    runtime = load_group(RuntimeParams, "runtime")
-    rnn = load_group(KCapRNNParams, "kcap_rnn")
-    stab = load_group(StabiliserParams, "stabilisers")
-    rules = load_group(RuleParams, "rules")
-    params = load_group(HebbianParams, "train_hebbian")
-    require_choice("rule", name, params.rules + load_group(MetaParams, "meta_train").rules)
-    device = configure(runtime.threads, runtime.device)
+    p = load_params()
+    require_choice("dataset", dataset, p.datasets)
+    require_choice("rule", name, p.train_hebbian.rules + p.meta_train.rules)
+    rnn, stab, params = p.kcap_rnn, p.stabilisers, p.train_hebbian
+    device = configure(p.runtime.threads, p.runtime.device)
 
     data = load_arrays(f"data/datasets/{dataset}.npz", required=("x", "is_test"))
-    rule = load_rule(name, rules, rnn.T)
+    rule = load_rule(name, p.rules, rnn.T)
     start = time.perf_counter()
     result = train_hebbian(
         data["x"], data["is_test"], rule, rnn, stab, params, name=f"{dataset}/{name}", device=device

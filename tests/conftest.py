@@ -34,7 +34,7 @@ def ci_workspace(tmp_path_factory) -> Path:
     METAHEBB_CI_WORK set (.ci/run does), it runs in $METAHEBB_CI_WORK/head and stays there, so
     .ci/run compares its metrics with the committed baseline without a third run.
     """
-    from metahebb.metric_diff import materialise, reproduce
+    from metahebb.ci_workspace import materialise, reproduce
 
     work = os.environ.get("METAHEBB_CI_WORK")
     dest = Path(work).resolve() / "head" if work else tmp_path_factory.mktemp("ci") / "head"

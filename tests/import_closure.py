@@ -20,8 +20,11 @@ GUARDS = frozenset(
     {
         "src/metahebb/stage.py",
         "src/metahebb/validate.py",
+        "src/metahebb/names.py",  # which names the schema accepts, asked of the registries
+        "src/metahebb/artifact_schemas.py",  # whether an input file is well-formed
         "src/metahebb/params_file.py",
         "src/metahebb/limits.py",
+        "src/metahebb/consistency.py",  # what the groups say about each other
     }
 )
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from metahebb.hebbian_train import plastic_step
 from metahebb.kcap_rnn import init_network
-from metahebb.meta_train import meta_loss
+from metahebb.outer.gradient import meta_loss
 from metahebb.params import KCapRNNParams, MetaParams, RuleParams, StabiliserParams
+from metahebb.plasticity import plastic_step
 from metahebb.rules import make_rule
 from metahebb.runtime import generator
 from metahebb.stabilisers import prepare

@@ -6,7 +6,8 @@ import dataclasses
 import pytest
 
 from metahebb.claims import CLAIMS, Metrics, above, check_claims, interval
-from metahebb.report import MissingMetricError, report_markdown
+from metahebb.report import MissingMetricError
+from metahebb.report_sections import report_markdown
 
 
 def s(mean: float, ci: float = 0.01) -> dict:

@@ -249,6 +249,19 @@ def test_compare_variant_on_a_tiny_setup(monkeypatch):
     assert list(runs) == ["seed0", "seed1"] and all(r.seconds > 0 for r in runs.values())
     assert all(len(r.history["fitness_median"]) == setting.es.generations for r in runs.values())
 
+    table = compare.run_table(runs)  # one row per run x target x view x score x network seed
+    seeds, labels = len(setting.compare.seeds), len(setting.compare.labels)
+    for target in targets:
+        rows = table[(table.run == "seed1") & (table.target == target)]
+        last, concat = rows[rows.view == "last"], rows[rows.view == "concat"]
+        assert (
+            set(concat.score) == {f"svm_n{n}" for n in setting.compare.labels}
+            and len(concat) == seeds * labels
+        )
+        for key, values in runs["seed1"].scores[target].items():
+            assert last[last.score == key].value.tolist() == values  # the values `pool` summarises
+    assert table[table.score.str.startswith("svm_")].value.between(0, 1).all()
+
     seen.clear()
     held, runs = leave_one_out("table-es-ridge", data, targets, setting, serial)
     assert held["meta_runs"] == 2 and set(held["leave_one_out"]) == set(targets)

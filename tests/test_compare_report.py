@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
+from types import SimpleNamespace
 
-from metahebb.compare_report import beats_fixed, leave_one_out_markdown, table_markdown, targets_markdown
+import pytest
+from tiny import META
+
+from metahebb.compare_report import (
+    beats_fixed,
+    comparison_markdown,
+    default_variant,
+    leave_one_out_markdown,
+    table_markdown,
+    targets_markdown,
+)
 from metahebb.report import MissingMetricError
 
 DATASETS = ["circles", "moons", "blobs"]
@@ -101,3 +112,23 @@ def test_default_is_kept_unless_a_variant_beats_it():
     )
     lines = targets_markdown(results, BACKPROP, DATASETS, LABELS, default="table-es-labels_ce")
     assert "so it stays the default" in lines[-1]
+
+
+def test_comparison_section_adds_leave_one_out_and_the_drawn_rules_where_there_are_any():
+    params = SimpleNamespace(
+        targets=["moons", "blobs", "circles"], labels=LABELS
+    )  # datasets keep their order
+    text = comparison_markdown(_results(), BACKPROP, DATASETS, params, table_figure=True)
+    assert text.startswith("\n".join(targets_markdown(_results(), BACKPROP, DATASETS, LABELS)) + "\n")
+    assert "| table-es-labels_ce | moons |" in text and text.endswith(
+        "\n![table rules](report/table_rules.png)"
+    )
+    results = _results()
+    del results["table-es-labels_ce"]["leave_one_out"]
+    plain = comparison_markdown(results, BACKPROP, DATASETS, params)
+    assert "Leave-one-dataset-out" not in plain and "table_rules" not in plain
+
+
+def test_the_default_variant_is_the_first_meta_trained_rule_as_configured():
+    meta = dataclasses.replace(META, rules=["table", "learned"], optimizer="es", objective="ridge")
+    assert default_variant(meta) == "table-es-ridge"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from metahebb.metric_diff import materialise, reproduce
+from metahebb.ci_workspace import materialise, reproduce
 
 
 @pytest.mark.slow

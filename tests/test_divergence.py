@@ -13,7 +13,7 @@ from tiny import META, RNN, RULES, STAB
 from metahebb import stage
 from metahebb.errors import DivergenceError, nonfinite_members
 from metahebb.hebbian_train import train_hebbian
-from metahebb.meta_train import meta_train
+from metahebb.outer.gradient import meta_train
 from metahebb.params import HebbianParams, StabiliserParams
 from metahebb.rules import make_rule
 from metahebb.rules.base import Rule, Synapses

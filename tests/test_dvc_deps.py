@@ -43,5 +43,5 @@ def test_every_listed_dep_exists() -> None:
 
 def test_closure_follows_imports_inside_functions() -> None:
     """A lazy import counts: `runtime.configure` imports params inside the function."""
-    assert "src/metahebb/params.py" in closure("src/metahebb/runtime.py")
+    assert "src/metahebb/params/__init__.py" in closure("src/metahebb/runtime.py")
     assert not GUARDS & closure("stages/meta_compare.py")

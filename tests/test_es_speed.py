@@ -15,10 +15,10 @@ from test_outer import DATASETS, ES, dataset_arrays, meta_data
 from tiny import META, RNN, RULES, STAB
 
 import metahebb.outer.es as es_module
-from metahebb.hebbian_train import plastic_step
 from metahebb.kcap import kcap
 from metahebb.kcap_rnn import forward, init_network
 from metahebb.outer.population import CandidateRule, VmapCandidateRule, flatten, unflatten
+from metahebb.plasticity import plastic_step
 from metahebb.rules import make_rule, synapses_of
 from metahebb.runtime import generator
 

@@ -3,16 +3,20 @@ from functools import partial
 
 import numpy as np
 import pytest
+import torch
 from tiny import ES, META, RNN, STAB
 
+from metahebb.artifacts import save_arrays, save_torch
 from metahebb.datasets import digits
 from metahebb.generalisation import (
     Target,
     check_label_count,
     generalisation_matrix,
+    matrix_rules,
     matrix_table,
     meta_sources,
     meta_train_rows,
+    source_data,
 )
 from metahebb.meta_data import MetaData
 from metahebb.params import (
@@ -125,7 +129,21 @@ def test_rows_single_sources_and_leave_one_out():
         meta_sources(["circles"], True, ["circles"])
 
 
-def test_tiny_matrix_has_every_row_and_target_with_values_in_range():
+def test_source_data_holds_the_training_points_of_every_dataset_a_row_needs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for i, ds in enumerate(["moons", "circles", "blobs"]):
+        t = two_class_target(30, i)
+        save_arrays(f"data/datasets/{ds}.npz", x=t.x, y=t.y, is_test=t.is_test)
+    data = source_data({"circles": ["circles"], "all_but_blobs": ["moons", "circles"]})
+    assert sorted(data.x) == ["circles", "moons"]  # blobs is needed by no row
+    train = ~two_class_target(30, 0).is_test
+    assert data.x["moons"].shape == (train.sum(), 5) and np.array_equal(
+        data.y["moons"], two_class_target(30, 0).y[train]
+    )
+    np.testing.assert_allclose(data.x["moons"].mean(axis=0), 0, atol=1e-5)  # standardised on its own points
+
+
+def test_tiny_matrix_has_every_row_and_target_with_values_in_range(tmp_path, monkeypatch):
     sources = {"circles": two_class_target(40, 2), "moons": two_class_target(40, 3)}
     data = MetaData({d: t.x for d, t in sources.items()}, {d: t.y for d, t in sources.items()})
     rows = meta_sources(["circles", "moons"], True, ["circles", "moons"])
@@ -133,9 +151,13 @@ def test_tiny_matrix_has_every_row_and_target_with_values_in_range():
     trained = meta_train_rows(rows, data, new_rule, RNN, STAB, META, ES)
     assert list(trained) == ["circles", "moons", "all_but_circles", "all_but_moons"]
     assert trained["all_but_circles"] is trained["moons"]  # the same datasets are meta-trained once
-    rules = {row: new_rule(theta=result.theta) for row, result in trained.items()}
-    rules["none"] = make_rule("none", RULES, RNN.T)
-    rules["hebb"] = make_rule("hebb", RULES, RNN.T)
+    monkeypatch.chdir(tmp_path)  # `all` is the meta_train stage's rule
+    save_torch("data/rules/learned.pt", {"theta": trained["circles"].theta})
+    rules = matrix_rules("learned", trained, ["none", "hebb"], RULES, RNN.T)
+    assert list(rules) == [*trained, "all", "none", "hebb"]
+    for row in [*trained, "all"]:
+        theta = trained["circles" if row == "all" else row].theta
+        assert all(torch.equal(v, theta[k]) for k, v in rules[row].state_dict().items())
     targets = {"two": two_class_target(), "three": three_class_target()}
 
     matrix = generalisation_matrix(rules, targets, RNN, STAB, HEBB, EVALUATE, labels=6)

@@ -5,7 +5,7 @@ import pytest
 import torch
 from tiny import RNN, RULES, STAB
 
-from metahebb.hebbian_train import collapse_stats, plastic_step, train_hebbian, train_summary
+from metahebb.hebbian_train import collapse_stats, train_hebbian, train_summary
 from metahebb.kcap_rnn import init_network
 from metahebb.params import (
     RULE_NAMES,
@@ -13,6 +13,7 @@ from metahebb.params import (
     ParamError,
     parse_group,
 )
+from metahebb.plasticity import plastic_step
 from metahebb.rules import make_rule
 from metahebb.rules.base import Rule
 from metahebb.runtime import generator

@@ -16,10 +16,10 @@ import torch
 import yaml
 from tiny import META, RNN, RULES, STAB
 
-from metahebb import meta_train as meta_train_module
 from metahebb.artifacts import load_arrays, load_json, save_arrays
 from metahebb.datasets import make_dataset
-from metahebb.meta_train import meta_train
+from metahebb.outer import checkpoint as meta_train_module
+from metahebb.outer.gradient import meta_train
 from metahebb.params import (
     DataParams,
     parse_group,
@@ -102,7 +102,7 @@ STAGE_PARAMS = {
     "data": {"n_samples": 120},
     "kcap_rnn": {"m": 16, "k": 4},
     "meta_train": {
-        "rules": ["learned"],
+        "rules": ["learned", "learned_extended"],  # the report compares both
         "datasets": ["circles", "moons"],
         "steps": 600,
         "population": 4,
@@ -113,10 +113,7 @@ STAGE_PARAMS = {
     "generalisation": {"sources": ["circles"], "targets": ["circles", "moons"], "labels": 8},
     "evaluate": {"svm_labels": [2, 8, "all"]},
     "semi_supervised": {"labels": [2, 8], "curve_labels": 8},
-    "meta_compare": {
-        "targets": ["circles", "moons"],
-        "leave_one_out": {"fixed": [], "gradient": [], "es": []},
-    },
+    "meta_compare": {"targets": ["circles", "moons"]},
 }
 
 

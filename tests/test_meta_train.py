@@ -8,7 +8,7 @@ from tiny import META, RNN, RULES, STAB
 from metahebb.errors import DivergenceError
 from metahebb.kcap import kcap
 from metahebb.kcap_rnn import init_network
-from metahebb.meta_train import collapse_penalty, meta_loss, meta_train
+from metahebb.outer.gradient import collapse_penalty, meta_loss, meta_train
 from metahebb.params import (
     MetaParams,
     ParamError,

@@ -1,4 +1,4 @@
-"""The CI metric diff: params overrides, flattening, tolerance rules, flags and the Markdown table."""
+"""The CI metric diff: params overrides, flattening, tolerances, flags and the Markdown table."""
 
 from __future__ import annotations
 
@@ -8,13 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from metahebb.ci_workspace import OVERRIDES, CIError, ci_params, merge_overrides
 from metahebb.metric_diff import (
     BASELINE,
-    OVERRIDES,
     TOLERANCES,
-    CIError,
-    Rule,
-    ci_params,
+    Tolerance,
     compare,
     flatten,
     load_metrics,
@@ -22,14 +20,13 @@ from metahebb.metric_diff import (
     main,
     markdown,
     match,
-    merge_overrides,
 )
 
-RULES = [
-    Rule("*.std", "ignore", 0.0),
-    Rule("evaluate/*/learned.json:last.svm_acc.n8.mean", "higher", 0.02),
-    Rule("*emd.mean", "lower", 0.1),
-    Rule("evaluate/*/raw.json:*", "any", 0.0),
+TOLS = [
+    Tolerance("*.std", "ignore", 0.0),
+    Tolerance("evaluate/*/learned.json:last.svm_acc.n8.mean", "higher", 0.02),
+    Tolerance("*emd.mean", "lower", 0.1),
+    Tolerance("evaluate/*/raw.json:*", "any", 0.0),
 ]
 
 
@@ -66,10 +63,10 @@ def test_flatten_keys_every_number_by_its_dotted_path():
     }
 
 
-def test_the_first_matching_rule_wins_and_unmatched_metrics_are_ignored():
-    assert match(RULES, "evaluate/moons/learned.json", "last.emd.std").better == "ignore"
-    assert match(RULES, "evaluate/moons/learned.json", "last.svm_acc.n8.mean").tolerance == 0.02
-    assert match(RULES, "evaluate/moons/learned.json", "last.svm_acc.n2.mean").better == "ignore"
+def test_the_first_matching_tolerance_wins_and_unmatched_metrics_are_ignored():
+    assert match(TOLS, "evaluate/moons/learned.json", "last.emd.std").better == "ignore"
+    assert match(TOLS, "evaluate/moons/learned.json", "last.svm_acc.n8.mean").limit == 0.02
+    assert match(TOLS, "evaluate/moons/learned.json", "last.svm_acc.n2.mean").better == "ignore"
 
 
 @pytest.mark.parametrize(
@@ -89,7 +86,7 @@ def test_the_first_matching_rule_wins_and_unmatched_metrics_are_ignored():
 def test_flags_only_moves_beyond_tolerance_in_the_bad_direction(file, key, old, new, flag):
     before = {file: {key: old}} if old is not None else {file: {}}
     after = {file: {key: new}} if new is not None else {file: {}}
-    (row,) = compare(before, after, RULES)
+    (row,) = compare(before, after, TOLS)
     assert row.flag == flag
 
 
@@ -100,13 +97,13 @@ def test_markdown_lists_changed_metrics_flagged_first():
     new = {
         "evaluate/c/learned.json": {"last.svm_acc.n8.mean": 0.7, "last.emd.mean": 0.4, "last.emd.std": 0.1}
     }
-    table = markdown(compare(old, new, RULES)).splitlines()
+    table = markdown(compare(old, new, TOLS)).splitlines()
     assert table[0] == "| path | metric | old | new | change | tolerance | flag |"
     assert table[2].startswith(
         "| evaluate/c/learned.json | last.svm_acc.n8.mean | 0.8 | 0.7 | -0.1 | ≥ -0.02 |"
     )
     assert table[2].endswith("| **worse** |") and "last.emd.mean" in table[3] and len(table) == 6
-    assert "No metric changed" in markdown(compare(old, old, RULES))
+    assert "No metric changed" in markdown(compare(old, old, TOLS))
 
 
 def _write(root: Path, file: str, value: dict) -> None:
@@ -116,7 +113,8 @@ def _write(root: Path, file: str, value: dict) -> None:
 
 def test_compare_command_exits_non_zero_with_a_clear_message_on_a_degradation(tmp_path, capsys):
     tolerances = tmp_path / "tolerances.yaml"
-    tolerances.write_text(yaml.safe_dump({"rules": [r.__dict__ for r in RULES]}))
+    entries = [{"pattern": t.pattern, "better": t.better, "tolerance": t.limit} for t in TOLS]
+    tolerances.write_text(yaml.safe_dump({"rules": entries}))
     _write(tmp_path / "old", "evaluate/c/learned.json", {"last": {"svm_acc": {"n8": {"mean": 0.8}}}})
     _write(tmp_path / "new", "evaluate/c/learned.json", {"last": {"svm_acc": {"n8": {"mean": 0.7}}}})
     args = ["--tolerances", str(tolerances), "compare", str(tmp_path / "old"), str(tmp_path / "new")]
@@ -129,17 +127,17 @@ def test_compare_command_exits_non_zero_with_a_clear_message_on_a_degradation(tm
     assert main([*args[:3], str(tmp_path / "old"), str(tmp_path / "old")]) == 0
 
 
-def test_a_bad_tolerance_rule_is_one_line(tmp_path):
+def test_a_bad_tolerance_entry_is_one_line(tmp_path):
     path = tmp_path / "t.yaml"
     path.write_text(yaml.safe_dump({"rules": [{"pattern": "*", "better": "up", "tolerance": 0.1}]}))
     with pytest.raises(CIError, match=r"rules\[0\] \(\*\): better must be one of higher, lower, any, ignore"):
         load_tolerances(path)
 
 
-def test_every_committed_tolerance_rule_matches_a_baseline_metric(repo):
-    rules = load_tolerances(repo / TOLERANCES)
+def test_every_committed_tolerance_matches_a_baseline_metric(repo):
+    tolerances = load_tolerances(repo / TOLERANCES)
     metrics = load_metrics(repo / BASELINE)
     names = [f"{file}:{key}" for file, flat in metrics.items() for key in flat]
     assert "evaluate/circles/learned.json:last.svm_acc.n8.mean" in names
-    unused = [r.pattern for r in rules if not any(match([r], *n.split(":", 1)) is r for n in names)]
-    assert not unused, f"{TOLERANCES}: rules that match no metric of {BASELINE}: {unused}"
+    unused = [t.pattern for t in tolerances if not any(match([t], *n.split(":", 1)) is t for n in names)]
+    assert not unused, f"{TOLERANCES}: tolerances that match no metric of {BASELINE}: {unused}"

@@ -1,5 +1,7 @@
 """Meta-objectives: each matches its formula, label objectives prefer codes that separate classes."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -8,7 +10,7 @@ from tiny import META, RNN
 from metahebb.kcap_rnn import Trace, forward, init_network, reconstruction_loss
 from metahebb.objectives import OBJECTIVES, ObjectiveBatch, objective_loss
 from metahebb.objectives.labels import labelled_first
-from metahebb.params import GRADIENT_FREE_OBJECTIVES, LABEL_OBJECTIVES, OBJECTIVE_NAMES
+from metahebb.params import LABEL_OBJECTIVES, MetaParams, ParamError, parse_group
 from metahebb.runtime import generator
 
 P, B, N_IN, FIT = 3, 30, 5, 12
@@ -98,7 +100,30 @@ def test_labelled_first_is_a_balanced_draw_then_the_rest(classes, labels):
     assert not torch.equal(order, labelled_first(y, labels, generator(1)))
 
 
-def test_registry_matches_params():
-    assert tuple(OBJECTIVES) == OBJECTIVE_NAMES
-    assert {n for n, o in OBJECTIVES.items() if o.uses_labels} == set(LABEL_OBJECTIVES)
-    assert {n for n, o in OBJECTIVES.items() if not o.differentiable} == set(GRADIENT_FREE_OBJECTIVES)
+def test_the_schema_accepts_the_registered_objectives_with_the_optimiser_and_labels_they_need():
+    raw = {f.name: getattr(META, f.name) for f in dataclasses.fields(META)}
+
+    def parse(**changes) -> MetaParams:
+        return parse_group(MetaParams, {**raw, **changes}, "meta_train")
+
+    for name, objective in OBJECTIVES.items():
+        optimizer = "gradient" if objective.differentiable else "es"
+        assert parse(objective=name, optimizer=optimizer).objective == name
+        if not objective.differentiable:
+            with pytest.raises(ParamError, match="has no gradient"):
+                parse(objective=name, optimizer="gradient")
+        if objective.uses_labels:
+            with pytest.raises(ParamError, match="needs labels"):
+                parse(objective=name, optimizer=optimizer, objective_labels=1)
+    with pytest.raises(
+        ParamError, match=r"meta_train\.objective='unregistered': accepted values are one of paper"
+    ):
+        parse(objective="unregistered")
+
+
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_every_registered_objective_scores_each_network(name):
+    trace, x = network_pass()
+    y = torch.stack([torch.randperm(B, generator=generator(p)) % 2 for p in range(P)])
+    loss = objective_loss(name, trace, ObjectiveBatch(x, FIT, y), META)
+    assert loss.shape == (P,) and torch.isfinite(loss).all()

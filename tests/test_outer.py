@@ -10,7 +10,7 @@ from tiny import DATA, META, RNN, RULES, STAB
 from metahebb.datasets import make_dataset
 from metahebb.kcap_rnn import forward, init_network
 from metahebb.meta_data import MetaData, training_points, validation_split
-from metahebb.outer import meta_learn
+from metahebb.outer import Groups, make_optimiser, meta_learn
 from metahebb.outer.population import CandidateRule, flatten, unflatten
 from metahebb.params import META_TRAINED_RULES, ESParams
 from metahebb.rules import make_rule, synapses_of
@@ -104,7 +104,11 @@ def test_gradient_lowers_the_label_meta_loss(seed):
         reset_every=20,
         seed=seed,
     )
-    result = meta_learn(make_rule("table", RULES, RNN.T), meta_data(dataset_arrays()), RNN, STAB, meta, ES)
+    result = meta_learn(
+        make_rule("table", RULES, RNN.T),
+        meta_data(dataset_arrays()),
+        make_optimiser(Groups(RNN, STAB, meta, ES)),
+    )
     loss = result.history["meta_loss"]
     assert len(loss) == meta.steps and np.isfinite(loss).all()
     assert loss[-20:].mean() < 0.9 * loss[:20].mean()
@@ -124,7 +128,9 @@ def test_es_improves_a_bad_table_rule(seed):
     """Reconstruction by M_out (`paper`) from a rule that unlearns M_out: a few generations fix much of it."""
     meta = dataclasses.replace(META, optimizer="es", objective="paper")
     es = dataclasses.replace(ES, seed=seed)
-    result = meta_learn(anti_delta_table(), meta_data(dataset_arrays()), RNN, STAB, meta, es)
+    result = meta_learn(
+        anti_delta_table(), meta_data(dataset_arrays()), make_optimiser(Groups(RNN, STAB, meta, es))
+    )
     assert result.summary["fitness_final"] < 0.95 * result.summary["fitness_start"]
     assert result.theta["tables.out"][1, 0] > -1.0
     assert {len(v) for v in result.history.values()} == {es.generations}
@@ -136,7 +142,7 @@ def test_every_meta_trained_rule_is_trainable_by_es(name):
     meta = dataclasses.replace(META, optimizer="es", objective="labels_acc")
     es = dataclasses.replace(ES, generations=2, epochs=1)
     rule = make_rule(name, RULES, RNN.T)
-    result = meta_learn(rule, meta_data(dataset_arrays()), RNN, STAB, meta, es)
+    result = meta_learn(rule, meta_data(dataset_arrays()), make_optimiser(Groups(RNN, STAB, meta, es)))
     assert result.theta.keys() == rule.state_dict().keys()
     assert all(torch.isfinite(v).all() for v in result.theta.values())
     assert np.isfinite(result.summary["fitness_final"])
@@ -148,7 +154,9 @@ def test_es_is_reproducible_from_its_seed():
 
     def run(seed):
         rule = make_rule("table", RULES, RNN.T)
-        return meta_learn(rule, data, RNN, STAB, meta, dataclasses.replace(ES, seed=seed))
+        return meta_learn(
+            rule, data, make_optimiser(Groups(RNN, STAB, meta, dataclasses.replace(ES, seed=seed)))
+        )
 
     a, b, other = run(3), run(3), run(4)
     assert all(torch.equal(a.theta[k], b.theta[k]) for k in a.theta)
@@ -176,7 +184,9 @@ def learn(arrays: dict, over: dict):
     name = "table" if over["optimizer"] == "es" else "learned"
     meta = dataclasses.replace(META, **over)
     es = dataclasses.replace(ES, generations=2)
-    return meta_learn(make_rule(name, RULES, RNN.T), meta_data(arrays), RNN, STAB, meta, es)
+    return meta_learn(
+        make_rule(name, RULES, RNN.T), meta_data(arrays), make_optimiser(Groups(RNN, STAB, meta, es))
+    )
 
 
 def assert_same(a, b) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from metahebb.ci_workspace import OVERRIDES, ci_params
 from metahebb.claims import CLAIMS
-from metahebb.metric_diff import OVERRIDES, ci_params
 from metahebb.params import read_params
 
 

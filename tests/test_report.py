@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 
 from metahebb.report import MissingMetricError, emd_verdict, results_markdown
+from metahebb.report_inputs import accuracy_grid
+from metahebb.report_sections import report_markdown
 
 
 def _scores(emd):
@@ -33,3 +35,33 @@ def test_table_and_missing_metric_fails_loudly():
     del scores["rnn"]["moons"]["latent"]["svm_acc"]["n8"]
     with pytest.raises(MissingMetricError, match="n8"):
         results_markdown(["moons"], ["mlp", "rnn"], scores, train, ["8"], "def")
+
+
+def test_report_sections_come_in_order_and_the_comparison_only_when_there_is_one():
+    s = {"mean": 0.5, "std": 0.1, "ci95": 0.2}
+    semi = {"moons": {"svm": {"n8": s}, "rule": "learned"}}  # non-dict entries are not methods
+    matrix = {"all": {"moons": {"svm_acc": s, "emd": s}}}
+    text = report_markdown([], "# Results\n\n## A\nbody", semi, [8], matrix, "a: 1\n", "git abc")
+    assert [line for line in text.splitlines() if line.startswith("## ")] == [
+        "## The paper's claims",
+        "## Figure 2: backprop MLP vs RNN autoencoders",
+        "## Figure 3: k-cap RNNs trained by frozen rules",
+        "## Figure 4: semi-supervised readout trained by the learned rule",
+        "## Cross-task generalisation",
+        "## Full results",
+        "## Parameters",
+    ]
+    assert "| moons | svm | 0.500 ± 0.200 |" in text and "| all | 0.500 ± 0.200 (EMD 0.50) |" in text
+    assert "\n### A\nbody\n" in text and text.endswith("```yaml\na: 1\n```\n")
+    compared = report_markdown([], "", semi, [8], matrix, "", "", comparison="TARGETS")
+    assert "\n## Beyond the one-step objective" in compared and "\n\nTARGETS\n\n## Full results" in compared
+
+
+def test_accuracy_grid_is_rows_by_targets_of_mean_accuracy():
+    matrix = {
+        row: {t: {"svm_acc": {"mean": acc + i}} for i, t in enumerate(["a", "b"])}
+        for row, acc in (("all", 0.1), ("none", 0.2))
+    }
+    grid = accuracy_grid(matrix, ["b", "a"])
+    assert list(grid.columns) == ["b", "a"] and list(grid.index) == ["all", "none"]
+    assert grid.loc["none", "b"] == 1.2

@@ -1,14 +1,16 @@
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 import torch
 
 from metahebb.kcap import kcap
 from metahebb.kcap_rnn import forward, init_network
-from metahebb.params import RULE_NAMES, KCapRNNParams, ParamError, RuleParams, parse_group
-from metahebb.rules import RULES, make_rule, synapses_of
+from metahebb.params import RULE_NAMES, HebbianParams, KCapRNNParams, ParamError, RuleParams, parse_group
+from metahebb.rules import META_TRAINED, RULES, make_rule, synapses_of
 from metahebb.rules.base import Synapses
+from metahebb.rules.hebb import HebbRule
 from metahebb.runtime import generator
 
 
@@ -28,8 +30,23 @@ def signals():
     return net, synapses_of(net, forward(net, x, p), x)
 
 
-def test_registry_matches_params():
-    assert tuple(RULES) == RULE_NAMES
+HEBBIAN = {"rules": ["hebb"], "epochs": 1, "batch_size": 8, "seeds": [0], "collapse_codes": 10}
+
+
+def test_a_registered_rule_is_one_the_params_accept(monkeypatch):
+    """The registry owns the names: one line in RULES makes a rule buildable and valid in params.yaml."""
+    with pytest.raises(ParamError, match="hebb_twice") as err:
+        parse_group(HebbianParams, {**HEBBIAN, "rules": ["hebb_twice"]}, "train_hebbian")
+    assert "\n" not in str(err.value)
+    with pytest.raises(ValueError, match="registered: none, hebb"):
+        make_rule("hebb_twice", RULE_PARAMS, T)
+    monkeypatch.setitem(RULES, "hebb_twice", lambda p, T: HebbRule(2 * p.hebb_lr))
+    assert parse_group(HebbianParams, {**HEBBIAN, "rules": ["hebb_twice"]}, "train_hebbian").rules == [
+        "hebb_twice"
+    ]
+    _, syn = signals()
+    twice, once = make_rule("hebb_twice", RULE_PARAMS, T)(syn), make_rule("hebb", RULE_PARAMS, T)(syn)
+    assert all(torch.equal(twice[m], 2 * once[m]) for m in once)
 
 
 @pytest.mark.parametrize("name", RULE_NAMES)
@@ -121,14 +138,21 @@ def test_none_changes_nothing_and_learned_is_bounded():
     assert max(d.abs().max().item() for d in delta.values()) < 20 * RULE_PARAMS.init_step
 
 
-@pytest.mark.parametrize("name", ["learned", "learned_extended"])
-def test_tabulate_covers_all_firing_patterns(name):
+@pytest.mark.parametrize("name", META_TRAINED)
+def test_every_meta_trained_rule_tabulates_all_firing_patterns(name):
     rule = make_rule(name, RULE_PARAMS, T)
     table = rule.tabulate("rec")
-    assert table["values"].shape == (2**T, 2**T)
+    assert table["values"].shape == (2**T, 2**T) and table["values"].dtype == np.float64
     assert len(table["pre"]) == 2**T and len(table["post"]) == 2**T
+    assert table["pre"][1] == "0,0,1" and table["post"][-1] == "1,1,1"
     assert rule.tabulate("in")["values"].shape == (2 ** (T + 1), 3)
     assert rule.tabulate("out")["values"].shape == (9, 2)
+    assert all(np.isfinite(rule.tabulate(m)["values"]).all() for m in ("in", "rec", "out"))
+
+
+@pytest.mark.parametrize("name", sorted(set(RULES) - set(META_TRAINED)))
+def test_a_fixed_rule_has_no_table(name):
+    assert make_rule(name, RULE_PARAMS, T).tabulate("rec") is None
 
 
 BOUNDED = dataclasses.replace(RULE_PARAMS, base="hebb", max_step=0.02, init_step=0.004)

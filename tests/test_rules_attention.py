@@ -109,3 +109,22 @@ def test_in_place_update_without_gradient_is_the_same_arithmetic(config):
         in_place = rule(syn)
     for name in recorded:
         assert torch.equal(recorded[name].detach(), in_place[name])
+
+
+@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("matrix", ["in", "rec", "out"])
+def test_tabulate_is_the_update_of_a_lone_synapse(config, matrix):
+    """Entry (post q, pre p) is the change of one synapse whose post neuron has only that pre neuron."""
+    rule = AttentionRule(T, DIM, **CONFIGS[config])
+    with torch.no_grad():
+        for p in rule.parameters():  # a trained-looking theta, not the init
+            p.add_(0.3 * torch.randn(p.shape, generator=generator(7)))
+    table = rule.tabulate(matrix)
+    values = table["values"]
+    assert values.shape == (len(table["post"]), len(table["pre"])) and values.std() > 0
+    row, col = len(table["post"]) - 2, 1
+    pre = torch.tensor([float(v) for v in table["pre"][col].split(",")])
+    post = torch.tensor([float(v) for v in table["post"][row].split(",")])
+    binary = {"in": (False, True), "rec": (True, True), "out": (True, False)}[matrix]
+    s = Synapses(pre.view(1, 1, -1, 1), post.view(1, 1, -1, 1), torch.zeros(1, 1, 1), *binary)
+    assert rule.delta(matrix, s).item() == pytest.approx(values[row, col], rel=1e-6, abs=1e-9)

@@ -109,6 +109,15 @@ CASES = [
         "meta_train.objective_labels=500",
     ),
     ({"meta_train.datasets": ["circles"]}, "meta_compare.leave_one_out"),
+    # what the report reads, found by running accepted params (tests/test_params_fuzz.py)
+    ({"backprop.architectures": ["mlp"]}, "backprop.architectures=['mlp']: the report's claims compare"),
+    ({"train_hebbian.rules": ["none", "oja"]}, "train_hebbian.rules=['none', 'oja']: the report's claims"),
+    ({"generalisation.references": ["hebb"]}, "generalisation.references=['hebb']: the report's claims"),
+    ({"generalisation.labels": 12}, "generalisation.labels=12: the report judges evaluate's SVM accuracy"),
+    (
+        {"meta_compare.leave_one_out": {"fixed": [], "gradient": [], "es": []}},
+        "meta_compare.leave_one_out: every list is empty, but the report stage depends on",
+    ),
 ]
 
 
@@ -129,7 +138,7 @@ def test_the_default_params_are_valid_with_and_without_the_data(raw):
 
 def test_label_counts_are_checked_per_class_against_the_drawn_labels(raw):
     # 20% of 200 points in class 0: about 28 training points of that class, and 64 labels need 32
-    bad = mutate(raw, {"data.n_samples": 200, "data.class_balance": 0.2, "evaluate.svm_labels": [2, 64]})
+    bad = mutate(raw, {"data.n_samples": 200, "data.class_balance": 0.2, "evaluate.svm_labels": [2, 32, 64]})
     bad = mutate(bad, {"semi_supervised.labels": [2, 8], "semi_supervised.curve_labels": 8})
     assert validate.problems(bad) == []  # the total (140) fits; the class needs the labels
     (line,) = validate.problems(bad, with_data=True)
@@ -141,8 +150,9 @@ def test_label_counts_are_checked_per_class_against_the_drawn_labels(raw):
 def test_digits_labels_are_checked_per_class(raw):
     # digits has ~180 points per class, ~125 of them training points
     bad = mutate(raw, {"data.n_samples": 5000, "generalisation.labels": 500})  # 50 per class
+    bad = mutate(bad, {"evaluate.svm_labels": [2, 500, 1200]})  # the report reads evaluate's at 500
     assert validate.problems(bad, with_data=True) == []
-    bad = mutate(raw, {"data.n_samples": 5000, "generalisation.labels": 1200})  # 120 per class
+    bad = mutate(bad, {"generalisation.labels": 1200})  # 120 per class
     (line,) = validate.problems(bad, with_data=True)
     assert "120 points per class but the training split of digits has 115" in line
 
@@ -170,6 +180,8 @@ def test_command_prints_valid_or_one_line_per_problem(raw, tmp_path):
         "error: kcap_rnn.k=99: must be < m=64 (and >= 1)",
         "error: generalisation.rule='learned': meta_train does not train it; accepted values are one of "
         "learned_extended",
+        "error: meta_train.rules=['learned_extended']: the report's claims compare learned, "
+        "learned_extended; add 'learned'",
     ]
     for text, expected in [
         ("a: [b\n", "not valid YAML"),

@@ -2,7 +2,8 @@
 
 Every output is written to a temporary file beside its destination and renamed into place,
 so a stage killed at any moment leaves the old file or none, never a truncated one.
-Reads of `.npz` files fail with one line naming the file and the stage that makes it.
+Every read checks what the file holds (`artifact_schemas`) and fails with one line naming the
+file and the stage to force, so a stage never starts computing from a bad input.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from metahebb import artifact_schemas as schemas
+from metahebb.artifact_schemas import BadContents, Schema
 
 
 class ArtifactError(RuntimeError):
@@ -38,6 +42,23 @@ _WRITERS = (
     (r"data/generalisation/.*", "generalisation"),
     (r"data/semi_supervised/(\w+)_meta_readout\.pt", "semi_supervised@{0}"),
     (r"data/checkpoints/meta_train_(\w+)\.pt", "meta_train@{0}"),
+    (r"metrics/train/(\w+)/(mlp|rnn)(?:_loss)?\.(?:json|csv)", "train_backprop@{0}-{1}"),
+    (r"metrics/train/(\w+)/(learned\w*?|table|attention)(?:_loss)?\.(?:json|csv)", "train_learned@{0}-{1}"),
+    (r"metrics/train/(\w+)/(\w+?)(?:_loss)?\.(?:json|csv)", "train_hebbian@{0}-{1}"),
+    (r"metrics/evaluate/(\w+)/(raw|true)(?:_svm)?\.(?:json|csv)", "evaluate_reference@{0}-{1}"),
+    (r"metrics/evaluate/(\w+)/(mlp|rnn)(?:_svm)?\.(?:json|csv)", "evaluate_backprop@{0}-{1}"),
+    (
+        r"metrics/evaluate/(\w+)/(learned\w*?|table|attention)(?:_svm)?\.(?:json|csv)",
+        "evaluate_learned@{0}-{1}",
+    ),
+    (r"metrics/evaluate/(\w+)/(\w+?)(?:_svm)?\.(?:json|csv)", "evaluate_hebbian@{0}-{1}"),
+    (r"metrics/semi_supervised/(\w+?)(?:_accuracy|_epochs)?\.(?:json|csv)", "semi_supervised@{0}"),
+    (r"metrics/meta_train/(\w+)\.(?:json|csv)", "meta_train@{0}"),
+    (r"metrics/generalisation/.*", "generalisation"),
+    (r"metrics/meta_compare/(?:timing/)?(\w+)\.json", "meta_compare_fixed@{0}"),
+    (r"metrics/meta_compare/(?:timing/)?([\w]+-(gradient|es)-\w+)\.json", "meta_compare_{1}@{0}"),
+    (r"metrics/meta_compare_loo/([\w]+-(gradient|es)-\w+)\.json", "meta_compare_loo_{1}@{0}"),
+    (r"reports/results\.md", "figures"),
 )
 
 
@@ -59,6 +80,21 @@ def regenerate(path: str | Path) -> str:
         if stage
         else "regenerate it with the stage that writes it"
     )
+
+
+def bad_file(path: str | Path, what: str) -> ArtifactError:
+    """The one-line error of a file that exists but cannot be used; `what` may quote the file."""
+    what = " ".join(str(what).split())
+    what = what if len(what) <= 200 else what[:197] + "..."
+    return ArtifactError(f"{path}: {what}; {regenerate(path)}")
+
+
+def _unreadable(path: Path, err: Exception) -> ArtifactError:
+    if isinstance(err, FileNotFoundError):
+        return ArtifactError(f"{path}: file not found; {make_hint(path)}")
+    if isinstance(err, IsADirectoryError):
+        return bad_file(path, "is a directory, not a file")
+    return bad_file(path, f"unreadable ({type(err).__name__})")
 
 
 def make_hint(path: str | Path) -> str:
@@ -90,29 +126,29 @@ def save_arrays(path: str | Path, **arrays: Any) -> Path:
     return _atomic_write(path, write)
 
 
-def load_arrays(path: str | Path, required: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
-    """All arrays of an `.npz` file, checking that `required` keys are present and finite."""
+def load_arrays(
+    path: str | Path, required: tuple[str, ...] = (), schema: Schema | None = None
+) -> dict[str, np.ndarray]:
+    """All arrays of an `.npz` file, checked: `required` keys present, the kinds and shapes of the
+    `schema` (by default the one its path has, `artifact_schemas.SCHEMAS`), floats finite."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: file not found; {make_hint(path)}") from None
     except Exception as err:  # zip, pickle and header errors all mean the same to a user
-        raise ArtifactError(f"{path}: unreadable ({type(err).__name__}); {regenerate(path)}") from None
-    check_arrays(path, arrays, required)
+        raise _unreadable(path, err) from None
+    check_arrays(path, arrays, required, schema or schemas.schema_for(path.as_posix()))
     return arrays
 
 
-def check_arrays(path: str | Path, arrays: dict[str, np.ndarray], required: tuple[str, ...]) -> None:
-    """`required` keys are present and their floating arrays finite; one line naming the file if not."""
-    missing = [k for k in required if k not in arrays]
-    if missing:
-        raise ArtifactError(f"{path}: lacks {', '.join(missing)}; {regenerate(path)}")
-    for key in required:
-        a = arrays[key]
-        if a.dtype.kind == "f" and not np.isfinite(a).all():
-            raise ArtifactError(f"{path}: {key} holds NaN or infinity; {regenerate(path)}")
+def check_arrays(
+    path: str | Path, arrays: dict[str, np.ndarray], required: tuple[str, ...], schema: Schema | None = None
+) -> None:
+    """`artifact_schemas.check_arrays`, failing with one line naming the file."""
+    try:
+        schemas.check_arrays(arrays, required, schema)
+    except BadContents as err:
+        raise bad_file(path, str(err)) from None
 
 
 def _check_finite(value: Any, where: str) -> None:
@@ -144,14 +180,21 @@ def save_json(path: str | Path, data: dict, digits: int = 6) -> Path:
     return _atomic_write(path, lambda tmp: tmp.write_text(text))
 
 
-def load_json(path: str | Path) -> dict:
+def load_json(path: str | Path, required: tuple[str, ...] = ()) -> dict:
+    """A metrics JSON object holding the dotted key paths `required` (`*`: every key), finite."""
     path = Path(path)
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: file not found; {make_hint(path)}") from None
-    except json.JSONDecodeError:
-        raise ArtifactError(f"{path}: not valid JSON; {regenerate(path)}") from None
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise bad_file(path, "not valid JSON") from None
+    except OSError as err:
+        raise _unreadable(path, err) from None
+    try:
+        schemas.check_keys(data, required)
+        schemas.check_finite(data)
+    except BadContents as err:
+        raise bad_file(path, str(err)) from None
+    return data
 
 
 def save_table(path: str | Path, frame: Any) -> Path:
@@ -162,8 +205,33 @@ def save_table(path: str | Path, frame: Any) -> Path:
     return _atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False, float_format="%.6g"))
 
 
+def load_table(path: str | Path, columns: tuple[str, ...] = ()) -> Any:
+    """A `save_table` CSV as a DataFrame, with the numeric `columns` and finite numbers."""
+    import pandas as pd
+
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path)
+    except Exception as err:  # empty, binary or ragged files alike
+        raise _unreadable(path, err) from None
+    try:
+        schemas.check_table(frame, columns)
+    except BadContents as err:
+        raise bad_file(path, str(err)) from None
+    return frame
+
+
 def save_text(path: str | Path, text: str) -> Path:
     return _atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def load_text(path: str | Path) -> str:
+    """A `save_text` file (UTF-8), with one line naming the file if it is bad."""
+    path = Path(path)
+    try:
+        return path.read_bytes().decode("utf-8")
+    except Exception as err:  # missing, a directory, or not text
+        raise _unreadable(path, err) from None
 
 
 def save_figure(path: str | Path, figure: Any, dpi: int = 110) -> Path:
@@ -185,14 +253,33 @@ def save_torch(path: str | Path, obj: Any) -> Path:
     return _atomic_write(path, write)
 
 
-def load_torch(path: str | Path) -> Any:
-    """A `save_torch` file (tensors, dicts, numbers only), with one line naming the file if it is bad."""
+def load_torch(path: str | Path, required: tuple[str, ...] = ()) -> Any:
+    """A `save_torch` file (tensors, dicts, numbers only), a dict with the dotted key paths
+    `required` if given, its floats finite; one line naming the file if it is bad."""
     import torch
 
     path = Path(path)
     try:
-        return torch.load(path, weights_only=True)
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: file not found; {make_hint(path)}") from None
+        obj = torch.load(path, weights_only=True)
     except Exception as err:  # truncated zips and foreign pickles alike
-        raise ArtifactError(f"{path}: unreadable ({type(err).__name__}); {regenerate(path)}") from None
+        raise _unreadable(path, err) from None
+    try:
+        if required:
+            schemas.check_keys(obj, required)
+        schemas.check_finite(obj)
+    except BadContents as err:
+        raise bad_file(path, str(err)) from None
+    return obj
+
+
+def load_theta(path: str | Path, reference: dict, at: tuple[str, ...] = ("theta",)) -> dict:
+    """The theta stored at key path `at` of a rule file, checked against `reference` (the rule's
+    own `state_dict()`): the same keys and shapes, floating, finite."""
+    obj = load_torch(path, required=(".".join(at),))
+    for key in at:
+        obj = obj[key]
+    try:
+        schemas.check_state(obj, reference)
+    except BadContents as err:
+        raise bad_file(path, str(err)) from None
+    return obj

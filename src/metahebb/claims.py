@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from metahebb.evaluation import above
-from metahebb.report import PAPER_EMD, MissingMetricError
+from metahebb.report import PAPER_EMD, MissingMetricError, get
 
 
 @dataclass(frozen=True)
@@ -39,20 +39,20 @@ class Metrics:
     sources: list[str]  # matrix rows meta-trained on one dataset (generalisation.sources)
 
 
-def get(node: dict, *keys: str) -> dict:
-    for key in keys:
-        if not isinstance(node, dict) or key not in node:
-            raise MissingMetricError(f"metric {'/'.join(keys)} is missing; rerun `dvc repro`")
-        node = node[key]
-    return node
-
-
 def interval(s: dict, digits: int = 3) -> str:
     return f"{s['mean']:.{digits}f} [{s['mean'] - s['ci95']:.{digits}f}, {s['mean'] + s['ci95']:.{digits}f}]"
 
 
 def tally(hits: int, total: int) -> str:
     return "reproduced" if hits == total else "partly reproduced" if hits else "not reproduced"
+
+
+def per_dataset(m: Metrics, one: Callable[[str], tuple[bool, str]], holds: str) -> tuple[str, str]:
+    """(ours, verdict) of a claim judged on each dataset: `one(ds)` says whether it holds there, and
+    the numbers; the verdict counts the datasets where it does (`holds` says what that means)."""
+    judged = [one(ds) for ds in m.datasets]
+    hits, total = sum(hit for hit, _ in judged), len(judged)
+    return "; ".join(row for _, row in judged), f"{tally(hits, total)}: {holds} on {hits} of {total}"
 
 
 def primary(m: Metrics, model: str, ds: str) -> dict:
@@ -67,103 +67,101 @@ def svm(m: Metrics, model: str, ds: str, n: int | None = None) -> dict:
 
 
 def rnn_emd_below_mlp(m: Metrics) -> Verdict:
-    rows, hits = [], 0
-    for ds in m.datasets:
+    def one(ds: str) -> tuple[bool, str]:
         rnn, mlp = (get(primary(m, a, ds), "emd") for a in ("rnn", "mlp"))
-        hits += above(mlp, rnn)
-        rows.append(f"{ds}: RNN {interval(rnn, 4)} vs MLP {interval(mlp, 4)}")
+        return above(mlp, rnn), f"{ds}: RNN {interval(rnn, 4)} vs MLP {interval(mlp, 4)}"
+
+    ours, verdict = per_dataset(m, one, "RNN below MLP beyond the intervals")
     paper = "; ".join(f"{ds}: RNN {PAPER_EMD['rnn'][ds]} vs MLP {PAPER_EMD['mlp'][ds]}" for ds in m.datasets)
-    verdict = tally(hits, len(m.datasets))
     return Verdict("5.1", "RNN autoencoder latents are closer (EMD) to the true 2D latents than MLP latents",
-                   paper + " (RNN lower on moons and circles, higher on Gaussians)", "; ".join(rows),
-                   f"{verdict}: RNN below MLP beyond the intervals on {hits} of {len(m.datasets)}")  # fmt: skip
+                   paper + " (RNN lower on moons and circles, higher on Gaussians)", ours, verdict)  # fmt: skip
 
 
 def rnn_loss_below_mlp(m: Metrics) -> Verdict:
-    rows, hits = [], 0
-    for ds in m.datasets:
+    def one(ds: str) -> tuple[bool, str]:
         rnn, mlp = (get(m.train, a, ds, "final_mse") for a in ("rnn", "mlp"))
-        hits += above(mlp, rnn)
-        rows.append(f"{ds}: RNN {rnn['mean']:.2e} vs MLP {mlp['mean']:.2e}")
+        return above(mlp, rnn), f"{ds}: RNN {rnn['mean']:.2e} vs MLP {mlp['mean']:.2e}"
+
+    ours, verdict = per_dataset(m, one, "lower beyond the intervals")
     return Verdict("5.1", "training losses are lower for the RNNs overall", "Figure 2c (no numbers)",
-                   "final training MSE, " + "; ".join(rows),
-                   f"{tally(hits, len(m.datasets))}: lower beyond the intervals on {hits} of {len(m.datasets)}")  # fmt: skip
+                   "final training MSE, " + ours, verdict)  # fmt: skip
 
 
 def rnn_svm_above_mlp(m: Metrics) -> Verdict:
-    rows, hits = [], 0
-    for ds in m.datasets:
+    def one(ds: str) -> tuple[bool, str]:
         rnn, mlp = svm(m, "rnn", ds), svm(m, "mlp", ds)
-        hits += above(rnn, mlp)
-        rows.append(f"{ds}: RNN {interval(rnn)} vs MLP {interval(mlp)}")
+        return above(rnn, mlp), f"{ds}: RNN {interval(rnn)} vs MLP {interval(mlp)}"
+
+    ours, verdict = per_dataset(m, one, "higher beyond the intervals")
     return Verdict("5.1", f"SVM accuracy on RNN latents is higher than on MLP latents ({m.labels} labels)",
-                   "Figure 2d (no numbers)", "; ".join(rows),
-                   f"{tally(hits, len(m.datasets))}: higher beyond the intervals on {hits} of {len(m.datasets)}")  # fmt: skip
+                   "Figure 2d (no numbers)", ours, verdict)  # fmt: skip
 
 
 def learned_rule_trains_rnn(m: Metrics) -> Verdict:
-    rows, hits = [], 0
-    for ds in m.datasets:
+    def one(ds: str) -> tuple[bool, str]:
         learned, none, hebb = (svm(m, r, ds) for r in ("learned", "none", "hebb"))
-        hits += above(learned, none)
-        rows.append(f"{ds}: learned {interval(learned)}, none {interval(none)}, hebb {interval(hebb)}")
+        row = f"{ds}: learned {interval(learned)}, none {interval(none)}, hebb {interval(hebb)}"
+        return above(learned, none), row
+
+    ours, verdict = per_dataset(m, one, "above `none` beyond the intervals")
     return Verdict("4.4, 5.2", f"a meta-learned Hebbian rule trains a k-cap RNN to useful features "
                    f"(judged: SVM accuracy at {m.labels} labels above random k-cap weights, `none`)",
-                   "Figure 3 (no numbers)", "; ".join(rows),
-                   f"{tally(hits, len(m.datasets))}: above `none` beyond the intervals on {hits} of {len(m.datasets)}")  # fmt: skip
+                   "Figure 3 (no numbers)", ours, verdict)  # fmt: skip
 
 
 def extended_field_degenerate(m: Metrics) -> Verdict:
-    rows, worse = [], 0
-    for ds in m.datasets:
+    def one(ds: str) -> tuple[bool, str]:
         simple, extended = svm(m, "learned", ds), svm(m, "learned_extended", ds)
-        worse += above(simple, extended)
         codes = get(m.train, "learned_extended", ds, "distinct_codes_last")
-        rows.append(f"{ds}: extended {interval(extended)} vs simple {interval(simple)}, {codes:.0f} codes")
+        row = f"{ds}: extended {interval(extended)} vs simple {interval(simple)}, {codes:.0f} codes"
+        return above(simple, extended), row
+
+    ours, verdict = per_dataset(m, one, "worse beyond the intervals")
     return Verdict("5.2", "the extended pre-synaptic field gives mostly degenerate representations, "
-                   "worse than the simple rule", "Figure 3c (circles)", "; ".join(rows),
-                   f"{tally(worse, len(m.datasets))}: worse beyond the intervals on {worse} of {len(m.datasets)}")  # fmt: skip
+                   "worse than the simple rule", "Figure 3c (circles)", ours, verdict)  # fmt: skip
 
 
 def readout_accuracy_rises_with_labels(m: Metrics) -> Verdict:
     lo, hi = min(m.semi_labels), max(m.semi_labels)
-    rows, hits = [], 0
-    for ds in m.datasets:
+
+    def one(ds: str) -> tuple[bool, str]:
         a, b = (get(m.semi, ds, "readout_reuse", f"n{n}") for n in (lo, hi))
-        hits += above(b, a)
-        rows.append(f"{ds}: {interval(a)} at {lo} labels, {interval(b)} at {hi}")
+        return above(b, a), f"{ds}: {interval(a)} at {lo} labels, {interval(b)} at {hi}"
+
+    ours, verdict = per_dataset(m, one, "higher beyond the intervals")
     return Verdict("5.3", "accuracy of the readout re-trained by the learned rule rises with the number of labels",
-                   "Figure 4c (no numbers)", "; ".join(rows),
-                   f"{tally(hits, len(m.datasets))}: higher beyond the intervals on {hits} of {len(m.datasets)}")  # fmt: skip
+                   "Figure 4c (no numbers)", ours, verdict)  # fmt: skip
 
 
 def rule_readout_matches_classifiers(m: Metrics) -> Verdict:
     n = m.labels
-    rows, hits = [], 0
-    for ds in m.datasets:
+
+    def one(ds: str) -> tuple[bool, str]:
         rule, logreg, rand = (
             get(m.semi, ds, k, f"n{n}") for k in ("readout_reuse", "logreg", "readout_reuse_on_none")
         )
-        hits += (rule["mean"] + rule["ci95"] >= logreg["mean"] - logreg["ci95"]) and above(rule, rand)
-        rows.append(f"{ds}: rule readout {interval(rule)}, logistic regression {interval(logreg)}, "
-                    f"rule readout on random features {interval(rand)}")  # fmt: skip
+        hit = (rule["mean"] + rule["ci95"] >= logreg["mean"] - logreg["ci95"]) and above(rule, rand)
+        return hit, (f"{ds}: rule readout {interval(rule)}, logistic regression {interval(logreg)}, "
+                     f"rule readout on random features {interval(rand)}")  # fmt: skip
+
+    ours, verdict = per_dataset(m, one, "holds")
     return Verdict("5.3", f"the learned rule generalises to a supervised task: re-training the readout with it "
                    f"under a cross-entropy signal works ({n} labels; judged: not below logistic regression on the "
                    "same features, and above the same readout on random features)", "Figure 4c (no numbers)",
-                   "; ".join(rows), f"{tally(hits, len(m.datasets))}: holds on {hits} of {len(m.datasets)}")  # fmt: skip
+                   ours, verdict)  # fmt: skip
 
 
 def unlabelled_data_helps_with_few_labels(m: Metrics) -> Verdict:
     n = min(x for x in m.semi_labels if x >= 8) if any(x >= 8 for x in m.semi_labels) else min(m.semi_labels)
-    rows, hits = [], 0
-    for ds in m.datasets:
+
+    def one(ds: str) -> tuple[bool, str]:
         rule, raw = (get(m.semi, ds, k, f"n{n}") for k in ("readout_reuse", "mlp_raw"))
-        hits += above(rule, raw)
-        rows.append(f"{ds}: rule readout on unsupervised features {interval(rule)} vs backprop MLP on the raw "
-                    f"input {interval(raw)}")  # fmt: skip
+        return above(rule, raw), (f"{ds}: rule readout on unsupervised features {interval(rule)} vs backprop "
+                                  f"MLP on the raw input {interval(raw)}")  # fmt: skip
+
+    ours, verdict = per_dataset(m, one, "above the supervised baseline")
     return Verdict("abstract (i)", f"learned rules leverage unlabelled data when labels are few ({n} labels)",
-                   "no numbers", "; ".join(rows),
-                   f"{tally(hits, len(m.datasets))}: above the supervised baseline on {hits} of {len(m.datasets)}")  # fmt: skip
+                   "no numbers", ours, verdict)  # fmt: skip
 
 
 def rules_generalise_across_datasets(m: Metrics) -> Verdict:
@@ -183,14 +181,14 @@ def rules_generalise_across_datasets(m: Metrics) -> Verdict:
 
 
 def competitive_with_backprop(m: Metrics) -> Verdict:
-    rows, hits = [], 0
-    for ds in m.datasets:
+    def one(ds: str) -> tuple[bool, str]:
         learned, rnn = svm(m, "learned", ds), svm(m, "rnn", ds)
-        hits += learned["mean"] >= rnn["mean"] - 0.05
-        rows.append(f"{ds}: learned {interval(learned)} vs backprop RNN {interval(rnn)}")
+        row = f"{ds}: learned {interval(learned)} vs backprop RNN {interval(rnn)}"
+        return learned["mean"] >= rnn["mean"] - 0.05, row
+
+    ours, verdict = per_dataset(m, one, "within 5 points")
     return Verdict("6", f"meta-learned Hebbian rules produce models competitive with backprop baselines "
-                   f"(judged: within 5 points at {m.labels} labels)", "no numbers", "; ".join(rows),
-                   f"{tally(hits, len(m.datasets))}: within 5 points on {hits} of {len(m.datasets)}")  # fmt: skip
+                   f"(judged: within 5 points at {m.labels} labels)", "no numbers", ours, verdict)  # fmt: skip
 
 
 CLAIMS: list[Callable[[Metrics], Verdict]] = [

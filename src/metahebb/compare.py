@@ -23,6 +23,7 @@ import dataclasses
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ from metahebb.hebbian_train import train_hebbian
 from metahebb.meta_data import MetaData
 from metahebb.metrics.emd import latent_emd
 from metahebb.metrics.svm import svm_accuracy_vs_labels
-from metahebb.outer import meta_learn
+from metahebb.outer import Groups, make_optimiser, meta_learn
 from metahebb.params import (
     CompareParams,
     ESParams,
@@ -77,8 +78,11 @@ def seeded(setting: Setting, optimizer: str, objective: str, meta_seed: int) -> 
     )
 
 
-def score_rule(rule: Rule, target: Target, setting: Setting, name: str = "") -> dict[str, list[float]]:
-    """Per seed: SVM accuracy at each label count, EMD (targets with true latents) and distinct codes."""
+def score_rule(
+    rule: Rule, target: Target, setting: Setting, name: str = ""
+) -> dict[str, dict[str, list[float]]]:
+    """Per view and seed. "last" (the code x_{T+1}): SVM accuracy at each label count, EMD (targets
+    with true latents) and distinct codes; "concat" (every state): SVM accuracy only."""
     hebbian = dataclasses.replace(setting.hebbian, seeds=setting.compare.seeds)
     evaluate = dataclasses.replace(setting.evaluate, svm_labels=list(setting.compare.labels))
     result = train_hebbian(
@@ -93,7 +97,11 @@ def score_rule(rule: Rule, target: Target, setting: Setting, name: str = "") -> 
         if target.z is not None:
             scores.setdefault("emd", []).append(latent_emd(test[s], split.z_test, evaluate))
         scores.setdefault("codes", []).append(result.collapse[s]["distinct_codes_last"])
-    return scores
+    concat: dict[str, list[float]] = {}
+    for tr, te in zip(*result.views["concat"], strict=True):
+        for key, acc in svm_accuracy_vs_labels(tr, te, split, evaluate).items():
+            concat.setdefault(f"svm_{key}", []).append(acc)
+    return {"last": scores, "concat": concat}
 
 
 def pool(runs: list[dict[str, list[float]]]) -> dict[str, dict[str, float]]:
@@ -116,9 +124,8 @@ def meta_trained_rule(
     seconds; the meta-training history (meta-loss or fitness per step)."""
     start = time.perf_counter()
     rule = make_rule(name, run.rules, run.rnn.T)
-    result = meta_learn(
-        rule, data.subset(datasets), run.rnn, run.stab, run.meta, run.es, device=run.device, log_every=50
-    )
+    optimiser = make_optimiser(Groups(run.rnn, run.stab, run.meta, run.es), run.device, log_every=50)
+    result = meta_learn(rule, data.subset(datasets), optimiser)
     elapsed = time.perf_counter() - start
     log.info("%s on %s: %.1fs, %s", name, "+".join(datasets), elapsed, result.summary)
     return make_rule(name, run.rules, run.rnn.T, theta=result.theta), result.theta, elapsed, result.history
@@ -146,7 +153,8 @@ class Run:
 
 @dataclass(frozen=True)
 class RunResult:
-    scores: dict[str, dict[str, list[float]]]  # target -> score -> per network seed
+    scores: dict[str, dict[str, list[float]]]  # target -> score -> per network seed (the last state)
+    concat: dict[str, dict[str, list[float]]]  # the same for the concatenated states (SVM only)
     theta: dict | None
     seconds: float
     history: dict[str, np.ndarray]
@@ -161,11 +169,12 @@ def run_one(run: Run) -> RunResult:
     else:
         setting = seeded(run.setting, optimizer, objective, run.meta_seed)
         rule, theta, seconds, history = meta_trained_rule(name, run.data, list(run.datasets), setting)
-    scores = {
+    views = {
         t: score_rule(rule, run.target_data[t], setting, f"{run.variant}/{run.name} -> {t}")
         for t in run.targets
     }
-    return RunResult(scores, theta, seconds, history)
+    scores = {t: v["last"] for t, v in views.items()}
+    return RunResult(scores, {t: v["concat"] for t, v in views.items()}, theta, seconds, history)
 
 
 def compare_variant(
@@ -208,3 +217,19 @@ def leave_one_out(
         "leave_one_out": {t: pool(r) for t, r in held_out.items()},
     }
     return metrics, {run.name: result for run, result in zip(runs, results, strict=True)}
+
+
+def run_table(runs: dict[str, RunResult]) -> Any:
+    """Every score of every run, one row per (run, target, view, score, network seed): the unit of
+    run-level statistics (the pooled metrics above treat runs x seeds as one sample)."""
+    import pandas as pd
+
+    rows = [
+        (name, target, view, key, seed, value)
+        for name, run in runs.items()
+        for view, by_target in (("last", run.scores), ("concat", run.concat))
+        for target, scores in by_target.items()
+        for key, values in scores.items()
+        for seed, value in enumerate(values)
+    ]
+    return pd.DataFrame(rows, columns=["run", "target", "view", "score", "seed_index", "value"])

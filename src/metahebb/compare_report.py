@@ -13,18 +13,15 @@ Targets (judged with `evaluation.above`: 95% intervals that do not overlap):
 from __future__ import annotations
 
 from metahebb.evaluation import above
-from metahebb.report import MissingMetricError
+from metahebb.params import CompareParams, MetaParams
+from metahebb.report import get
 
 STRETCH_POINTS = 0.05
 FIXED = ("none", "hebb")
 
 
 def _get(node: dict, *keys: str) -> dict:
-    for key in keys:
-        if not isinstance(node, dict) or key not in node:
-            raise MissingMetricError(f"metric meta_compare/{'/'.join(keys)} is missing; rerun `dvc repro`")
-        node = node[key]
-    return node
+    return get(node, *keys, where="meta_compare/")
 
 
 def _cell(s: dict | None, digits: int = 3) -> str:
@@ -119,6 +116,76 @@ def leave_one_out_markdown(results: dict, labels: list[int]) -> str:
     return "\n".join(lines)
 
 
+def _headline_targets(
+    main: dict[str, list[str]], stretch: dict[str, list[str]], labels: list[int]
+) -> list[str]:
+    """The main and stretch targets: met by which variants (and on which datasets), or not."""
+    met = [v for v, ts in main.items() if len(ts) >= 2]
+    stretch_met = [v for v, ts in stretch.items() if len(ts) >= 2]
+    return [
+        "- Main target (a meta-learned rule beats both `none` and `hebb` at "
+        + " and ".join(str(n) for n in labels)
+        + " labels on at least two of the three datasets): "
+        + (
+            "**met** by " + ", ".join(f"`{v}` ({', '.join(main[v])})" for v in met)
+            if met
+            else "**not met**; best: "
+            + ", ".join(f"`{v}` ({', '.join(ts) or 'none'})" for v, ts in main.items())
+        )
+        + ".",
+        f"- Stretch target (within {STRETCH_POINTS * 100:.0f} points of the backprop RNN at {labels[-1]} labels on "
+        "at least two datasets): "
+        + (
+            "**met** by " + ", ".join(f"`{v}` ({', '.join(stretch[v])})" for v in stretch_met)
+            if stretch_met
+            else "**not met**"
+        )
+        + ".",
+    ]
+
+
+def _held_out_line(results: dict, v: str, won: list[str], labels: list[int]) -> str:
+    """Whether variant `v`, which met the main target on `won`, holds on data it was not meta-trained on."""
+    digits = "digits" in _get(results, v, "targets") and beats_fixed(results, v, "digits", labels)
+    held = _get(results, v).get("leave_one_out", {})
+    loo = [t for t in held if beats_fixed(results, v, t, labels, "leave_one_out")]
+    lost = [t for t in won if t in held and t not in loo]  # won with all datasets, not without it
+    if held:
+        robust = "**yes**" if digits and not lost else "**no**"
+    else:
+        robust = "**no**" if not digits else "not tested without leave-one-dataset-out runs"
+    return (
+        f"- `{v}` on held-out data: digits {'beats' if digits else 'does not beat'} `none` and `hebb`; "
+        + (
+            f"meta-trained without the target it still beats both on {len(loo)} of {len(held)} datasets"
+            + (f" ({', '.join(loo)})" if loo else "")
+            + (f" and loses its win on {', '.join(lost)}" if lost else "")
+            if held
+            else "no leave-one-dataset-out runs here (add it to `meta_compare.leave_one_out`)"
+        )
+        + f". Holds out of its datasets (the issue's test): {robust}."
+    )
+
+
+def _against_default(
+    results: dict, learned: list[str], default: str, datasets: list[str], labels: list[int]
+) -> str:
+    better = [
+        v
+        for v in learned
+        if v != default and sum(beats(results, v, (default,), t, labels) for t in datasets) >= 2
+    ]
+    return (
+        f"- Against the pipeline's own rule (`{default}`): "
+        + (
+            "beaten at every label count on at least two datasets by " + ", ".join(f"`{v}`" for v in better)
+            if better
+            else "no variant beats it at every label count on two or more datasets, so it stays the default"
+        )
+        + "."
+    )
+
+
 def targets_markdown(
     results: dict, backprop: dict, datasets: list[str], labels: list[int], default: str | None = None
 ) -> list[str]:
@@ -129,7 +196,6 @@ def targets_markdown(
     """
     learned = [v for v, r in results.items() if r["meta_runs"]]
     main = {v: [t for t in datasets if beats_fixed(results, v, t, labels)] for v in learned}
-    met = [v for v, ts in main.items() if len(ts) >= 2]
     top = labels[-1]
     stretch = {
         v: [
@@ -141,61 +207,37 @@ def targets_markdown(
         ]
         for v in learned
     }
-    stretch_met = [v for v, ts in stretch.items() if len(ts) >= 2]
-    lines = [
-        "- Main target (a meta-learned rule beats both `none` and `hebb` at "
-        + " and ".join(str(n) for n in labels)
-        + " labels on at least two of the three datasets): "
-        + (
-            "**met** by " + ", ".join(f"`{v}` ({', '.join(main[v])})" for v in met)
-            if met
-            else "**not met**; best: "
-            + ", ".join(f"`{v}` ({', '.join(ts) or 'none'})" for v, ts in main.items())
-        )
-        + ".",
-        f"- Stretch target (within {STRETCH_POINTS * 100:.0f} points of the backprop RNN at {top} labels on at "
-        "least two datasets): "
-        + (
-            "**met** by " + ", ".join(f"`{v}` ({', '.join(stretch[v])})" for v in stretch_met)
-            if stretch_met
-            else "**not met**"
-        )
-        + ".",
-    ]
-    for v in met:
-        digits = "digits" in _get(results, v, "targets") and beats_fixed(results, v, "digits", labels)
-        held = _get(results, v).get("leave_one_out", {})
-        loo = [t for t in held if beats_fixed(results, v, t, labels, "leave_one_out")]
-        lost = [t for t in main[v] if t in held and t not in loo]  # won with all datasets, not without it
-        if held:
-            robust = "**yes**" if digits and not lost else "**no**"
-        else:
-            robust = "**no**" if not digits else "not tested without leave-one-dataset-out runs"
-        lines.append(
-            f"- `{v}` on held-out data: digits {'beats' if digits else 'does not beat'} `none` and `hebb`; "
-            + (
-                f"meta-trained without the target it still beats both on {len(loo)} of {len(held)} datasets"
-                + (f" ({', '.join(loo)})" if loo else "")
-                + (f" and loses its win on {', '.join(lost)}" if lost else "")
-                if held
-                else "no leave-one-dataset-out runs here (add it to `meta_compare.leave_one_out`)"
-            )
-            + f". Holds out of its datasets (the issue's test): {robust}."
-        )
+    lines = _headline_targets(main, stretch, labels)
+    lines += [_held_out_line(results, v, main[v], labels) for v, ts in main.items() if len(ts) >= 2]
     if default in results:
-        better = [
-            v
-            for v in learned
-            if v != default and sum(beats(results, v, (default,), t, labels) for t in datasets) >= 2
-        ]
-        lines.append(
-            f"- Against the pipeline's own rule (`{default}`): "
-            + (
-                "beaten at every label count on at least two datasets by "
-                + ", ".join(f"`{v}`" for v in better)
-                if better
-                else "no variant beats it at every label count on two or more datasets, so it stays the default"
-            )
-            + "."
-        )
+        lines.append(_against_default(results, learned, default, datasets, labels))
     return lines
+
+
+def default_variant(meta: MetaParams) -> str:
+    """The meta_compare variant that is the pipeline's own rule: the first meta-trained rule, as configured."""
+    return f"{meta.rules[0]}-{meta.optimizer}-{meta.objective}"
+
+
+def comparison_markdown(
+    results: dict,
+    backprop: dict,
+    datasets: list[str],
+    params: CompareParams,
+    default: str | None = None,
+    table_figure: bool = False,
+) -> str:
+    """The report's comparison section: the targets, leave-one-dataset-out runs, the drawn `table` rules."""
+    targets, labels = [d for d in datasets if d in params.targets], params.labels
+    lines = [
+        "\n".join(targets_markdown(results, backprop, targets, labels, default)),
+        "",
+        "The whole table (every variant on every target, with EMD, codes and meta-training time) is in "
+        "the full results below.",
+    ]
+    if any("leave_one_out" in r for r in results.values()):
+        lines += ["", "Leave-one-dataset-out meta-training, judged on the held-out dataset:", ""]
+        lines += [leave_one_out_markdown(results, labels)]
+    if table_figure:
+        lines += ["", "![table rules](report/table_rules.png)"]
+    return "\n".join(lines)

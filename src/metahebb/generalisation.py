@@ -26,11 +26,11 @@ from metahebb.datasets import digits
 from metahebb.evaluation import summarise
 from metahebb.fanout import Workers, run_jobs
 from metahebb.hebbian_train import train_hebbian
-from metahebb.meta_data import MetaData
+from metahebb.meta_data import MetaData, load_meta_data
 from metahebb.metrics import Split
 from metahebb.metrics.emd import latent_emd
 from metahebb.metrics.svm import svm_accuracy_vs_labels
-from metahebb.outer import MetaResult, meta_learn
+from metahebb.outer import Groups, MetaResult, make_optimiser, meta_learn
 from metahebb.params import (
     DataParams,
     ESParams,
@@ -39,9 +39,10 @@ from metahebb.params import (
     KCapRNNParams,
     MetaParams,
     ParamError,
+    RuleParams,
     StabiliserParams,
 )
-from metahebb.rules import Rule
+from metahebb.rules import Rule, load_rule, make_rule
 
 log = logging.getLogger("generalisation")
 
@@ -104,14 +105,14 @@ def check_label_count(labels: int, targets: dict[str, Target]) -> None:
 
 def _meta_train_row(job: tuple) -> MetaResult:
     """One row's meta-training, as a fan-out job (a pure function of its arguments)."""
-    make_rule, data, rnn, stab, params, es, device = job
-    return meta_learn(make_rule(), data, rnn, stab, params, es, device=device, log_every=0)
+    new_rule, data, rnn, stab, params, es, device = job
+    return meta_learn(new_rule(), data, make_optimiser(Groups(rnn, stab, params, es), device, log_every=0))
 
 
 def meta_train_rows(
     rows: dict[str, list[str]],
     data: MetaData,
-    make_rule: Callable[[], Rule],
+    new_rule: Callable[[], Rule],
     rnn: KCapRNNParams,
     stab: StabiliserParams,
     params: MetaParams,
@@ -119,7 +120,7 @@ def meta_train_rows(
     workers: Workers | None = None,
     device: str = "cpu",
 ) -> dict[str, MetaResult]:
-    """Meta-train a fresh rule (`make_rule()`) per row on the training points of its datasets.
+    """Meta-train a fresh rule (`new_rule()`) per row on the training points of its datasets.
 
     Rows with the same datasets share one run (meta-training is deterministic given its params);
     the runs are independent and fan out over `workers` (default: this process).
@@ -127,7 +128,7 @@ def meta_train_rows(
     keys = list(dict.fromkeys(tuple(datasets) for datasets in rows.values()))
     jobs = [
         (
-            make_rule,
+            new_rule,
             data.subset(list(k)),
             rnn,
             stab,
@@ -145,6 +146,23 @@ def meta_train_rows(
         log.info("meta-trained on %s (%s): %s", "+".join(key), params.optimizer, result.summary)
     log.info("%d meta-trainings in %.1fs", len(done), time.perf_counter() - start)
     return {row: done[tuple(datasets)] for row, datasets in rows.items()}
+
+
+def source_data(rows: dict[str, list[str]]) -> MetaData:
+    """The training points (never the test points) of every dataset some row meta-trains on."""
+    return load_meta_data(sorted({d for datasets in rows.values() for d in datasets}))
+
+
+def matrix_rules(
+    name: str, trained: dict[str, MetaResult], references: list[str], params: RuleParams, T: int
+) -> dict[str, Rule]:
+    """Row -> frozen rule `name`: each meta-trained row's theta, then `all` (the meta_train stage's
+    theta), then the reference rules that are never meta-trained; rows keep this order."""
+    rules = {row: make_rule(name, params, T, theta=result.theta) for row, result in trained.items()}
+    rules["all"] = load_rule(name, params, T)
+    for reference in references:
+        rules[reference] = make_rule(reference, params, T)
+    return rules
 
 
 def score_cell(

@@ -7,8 +7,8 @@ random number generator (on CUDA the arithmetic, not the draws, may differ in th
 Batch size 1 is the paper's per-sample mode; larger batches average the rule's change over
 the batch, as meta-training does, so the default matches the meta-training batch.
 
-Inputs are standardised with training-set statistics: the bias input's weight only means
-something relative to the inputs' scale, and meta-training saw standardised data.
+Inputs are standardised with training-set statistics (`plasticity.standardise`), as in
+meta-training; each update is `plasticity.plastic_step`, the step every loop shares.
 """
 
 from __future__ import annotations
@@ -22,25 +22,10 @@ from metahebb.errors import DivergenceError, nonfinite_members
 from metahebb.kcap_rnn import Network, Trace, forward, init_network, reconstruction_loss
 from metahebb.latents import Views
 from metahebb.params import HebbianParams, KCapRNNParams, StabiliserParams
-from metahebb.rules import Rule, synapses_of
+from metahebb.plasticity import plastic_step, standardise
+from metahebb.rules import Rule
 from metahebb.runtime import generator
-from metahebb.stabilisers import apply_update, prepare, update_thresholds
-
-
-def standardise(x: np.ndarray, is_test: np.ndarray) -> np.ndarray:
-    """z-score every input dimension with the training points' mean and spread."""
-    mean, std = x[~is_test].mean(axis=0), x[~is_test].std(axis=0)
-    return ((x - mean) / np.where(std > 0, std, 1.0)).astype(np.float32)
-
-
-def plastic_step(
-    net: Network, x: torch.Tensor, rule: Rule, rnn: KCapRNNParams, stab: StabiliserParams
-) -> tuple[Network, Trace]:
-    """One pass on the batch x (P,B,n), the rule's update of every synapse, then homeostasis."""
-    trace = forward(net, x, rnn)
-    if rule.changes_weights:
-        net = apply_update(net, rule(synapses_of(net, trace, x)), rnn, stab)
-    return update_thresholds(net, trace.states, rnn, stab), trace
+from metahebb.stabilisers import prepare
 
 
 def encode(net: Network, x: torch.Tensor, rnn: KCapRNNParams) -> Trace:

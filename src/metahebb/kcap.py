@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-RELAXATIONS = ("ste", "soft", "hard")
+RELAXATIONS = ("ste", "soft")
 
 
 def kcap(x: torch.Tensor, k: int) -> torch.Tensor:
@@ -50,9 +50,7 @@ def _soft_kcap(x: torch.Tensor, k: int, temperature: float) -> torch.Tensor:
 
 
 def relaxed_kcap(x: torch.Tensor, k: int, mode: str = "ste", temperature: float = 0.5) -> torch.Tensor:
-    """k-cap with a usable gradient: `ste` (hard forward), `soft`, or `hard` (no gradient)."""
-    if mode == "hard":
-        return kcap(x, k)
+    """k-cap with a usable gradient: `ste` (hard forward, soft backward) or `soft`."""
     soft = _soft_kcap(x, k, temperature)
     if mode == "soft":
         return soft

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from metahebb.artifact_schemas import latents_schema
 from metahebb.artifacts import ArtifactError, check_arrays, load_arrays, regenerate, save_arrays
 
 Views = dict[str, tuple[np.ndarray, np.ndarray]]
@@ -29,12 +30,15 @@ def save_latents(path: str | Path, views: Views, seeds: list[int] | np.ndarray) 
     return save_arrays(path, **arrays)
 
 
-def load_latents(path: str | Path) -> tuple[Views, np.ndarray]:
-    """Views and seeds of a latents file, checked to be complete and finite."""
-    arrays = load_arrays(path, required=("seeds", "views"))
-    keys = tuple(f"{v}.{s}" for v in arrays["views"].tolist() for s in ("train", "test"))
-    check_arrays(path, arrays, keys)
-    views = {v: (arrays[f"{v}.train"], arrays[f"{v}.test"]) for v in arrays["views"].tolist()}
-    if not views:
+def load_latents(
+    path: str | Path, split: tuple[int, int] | None = None, views: tuple[str, ...] = ()
+) -> tuple[Views, np.ndarray]:
+    """Views and seeds of a latents file, checked to be complete, finite and of one shape; with
+    `split` (n_train, n_test), of the dataset's split sizes; holding the named `views`."""
+    arrays = load_arrays(path, required=("seeds", "views"), schema=latents_schema([]))
+    names = arrays["views"].tolist()
+    keys = (*(f"{v}.{s}" for v in names for s in ("train", "test")), *(f"{v}.train" for v in views))
+    check_arrays(path, arrays, keys, latents_schema(names, split))
+    if not names:
         raise ArtifactError(f"{path}: holds no views; {regenerate(path)}")
-    return views, arrays["seeds"]
+    return {v: (arrays[f"{v}.train"], arrays[f"{v}.test"]) for v in names}, arrays["seeds"]

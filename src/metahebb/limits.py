@@ -11,10 +11,15 @@ from __future__ import annotations
 
 import math
 import os
+import resource
+from pathlib import Path
 from typing import Any
 
-from metahebb.params import MAX_SEED
+from metahebb.params import MAX_SEED, parse_variant
 
+GROUP_NAMES = ("data", "backprop", "evaluate", "kcap_rnn", "rules", "meta_train", "es", "train_hebbian")
+GROUP_NAMES += ("semi_supervised", "generalisation", "meta_compare")
+DIGITS_SIZE = 1797  # scikit-learn's digits, a generalisation target
 MAX_LIST = 1000  # seeds, label counts, variants: items of any list
 # key -> largest accepted value: what one stage can do in hours on a workstation, not what it means
 BOUNDS = {
@@ -49,16 +54,41 @@ BOUNDS = {
 FLOAT = 4  # bytes of one float32
 
 
-def available_memory() -> int:
-    """Bytes of memory available to a new allocation now (MemAvailable), or the total if unknown."""
+def _meminfo(key: str, path: str = "/proc/meminfo") -> int | None:
+    """A `key: <n> kB` line of a /proc file, in bytes."""
     try:
-        with open("/proc/meminfo") as fh:
+        with open(path) as fh:
             for line in fh:
-                if line.startswith("MemAvailable:"):
+                if line.startswith(f"{key}:"):
                     return int(line.split()[1]) * 1024
-    except OSError:
+    except (OSError, ValueError, IndexError):
         pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return None
+
+
+def _cgroup_room() -> int | None:
+    """What the memory cgroup (v2) leaves this process, if it sets a limit."""
+    try:
+        top = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = int(Path("/sys/fs/cgroup/memory.current").read_text())
+    except (OSError, ValueError):
+        return None
+    return None if top == "max" else int(top) - used
+
+
+def _address_space_room() -> int | None:
+    """What `ulimit -v` (RLIMIT_AS) leaves: the limit minus the address space already mapped."""
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return soft - (_meminfo("VmSize", "/proc/self/status") or 0)
+
+
+def available_memory() -> int:
+    """Bytes a new allocation can take now: MemAvailable (or the total if unknown), less where a
+    cgroup limit or `ulimit -v` leaves less (a batch job's allocation, a test's memory cap)."""
+    found = _meminfo("MemAvailable") or os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return max(0, min(x for x in (found, _cgroup_room(), _address_space_room()) if x is not None))
 
 
 def _value(groups: dict[str, Any], key: str) -> Any:
@@ -93,53 +123,62 @@ def _seed_offsets(groups: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _rules_used(g: dict[str, Any]) -> set[str]:
+    names = set(g["meta_train"].rules) | set(g["train_hebbian"].rules) | {g["generalisation"].rule}
+    return names | {parse_variant(v)[0] for v in g["meta_compare"].variants.names}
+
+
+def _per_sample(g: dict[str, Any], width: int) -> int:
+    """Floats per sample of the largest tensor of one plastic step on `width`-wide neurons: a
+    learned rule enumerates the firing patterns of one side (times its MLP's hidden units) for
+    every synapse; attention compares every pre neuron with every post neuron."""
+    rnn, rules, used = g["kcap_rnn"], g["rules"], _rules_used(g)
+    bits = rnn.T + 1
+    if "learned_extended" in used:
+        bits = max(bits, 2 * rules.neighbours + 1)
+    patterns = 2**bits * (rules.hidden if used & {"learned", "learned_extended"} else 1)
+    return width * max(width, patterns)
+
+
 def allocations(groups: dict[str, Any]) -> list[tuple[str, str, int]]:
-    """(stage, keys, bytes) of the largest tensor each heavy stage allocates, from the params alone.
+    """(stages, keys, bytes) of the largest tensor each stage allocates, from the params alone.
 
     Estimates, deliberately generous (x2-3 over what was measured at the defaults), of the tensors
-    that dominate: the per-update (networks, batch, post, pre) products of meta-training and of the
-    ES population, the per-pattern MLP of `learned_extended`, and the EMD's cost matrix.
+    that dominate: one plastic step of P networks on B samples at once (meta-training, the ES
+    population, frozen-rule training of the seeds, the readout rule), every network's states on
+    every point, the backprop autoencoders' hidden states, the datasets and the EMD's cost matrix.
     """
     g = groups
-    if not {"kcap_rnn", "meta_train", "es", "rules", "data", "evaluate"} <= set(g):
+    if not set(GROUP_NAMES) <= set(g):
         return []
-    m, n = g["kcap_rnn"].m, g["data"].ambient_dim
-    meta, es, rules = g["meta_train"], g["es"], g["rules"]
-    datasets = max(1, len(meta.datasets))
-    out = [
-        (
-            "meta_train, meta_compare_gradient",
-            "meta_train.population, meta_train.batch_size, meta_train.lookahead, kcap_rnn.m",
-            3 * FLOAT * meta.population * (meta.lookahead + 1) * meta.batch_size * m * max(m, n + 1),
-        ),
-        (
-            "meta_compare_es, meta_train (es)",
-            "es.population, es.networks_per_dataset, meta_train.datasets, es.batch_size, kcap_rnn.m",
-            3
-            * FLOAT
-            * es.population
-            * es.networks_per_dataset
-            * datasets
-            * es.batch_size
-            * m
-            * max(m, n + 1),
-        ),
-        (
-            "evaluate, generalisation, meta_compare_*",
-            "evaluate.emd_points",
-            3 * 8 * g["evaluate"].emd_points ** 2,  # float64 cost matrix and the simplex's copies
-        ),
-    ]
-    if "learned_extended" in meta.rules:
-        patterns = 2 ** min(2 * rules.neighbours + 1, 200)  # the output matrix's pre patterns x_{T+1}
-        out.append(
-            (
-                "meta_train@learned_extended",
-                "rules.neighbours, rules.hidden, meta_train.population, meta_train.batch_size",
-                3 * FLOAT * meta.population * meta.batch_size * n * patterns * rules.hidden,
-            )
-        )
-    return out
+    m, n, T = g["kcap_rnn"].m, g["data"].ambient_dim, g["kcap_rnn"].T
+    meta, es, hebb, semi = g["meta_train"], g["es"], g["train_hebbian"], g["semi_supervised"]
+    points = max(g["data"].n_samples, DIGITS_SIZE)  # generalisation also trains on the digits
+    width = max(m, n + 1, 65)  # 65: the raw digits' pixels and bias
+    step = 3 * FLOAT * _per_sample(g, width)
+    states = 3 * FLOAT * points * (T + 1) * m
+    es_networks = es.population * es.networks_per_dataset * len(meta.datasets)
+    judged = max(len(hebb.seeds), len(g["generalisation"].seeds), len(g["meta_compare"].seeds))
+    return [
+        ("meta_train, meta_compare_gradient", "meta_train.population, meta_train.batch_size, "
+         "meta_train.lookahead, kcap_rnn.m", step * meta.population * meta.batch_size * (meta.lookahead + 1)),
+        ("meta_train (es), meta_compare_es", "es.population, es.networks_per_dataset, meta_train.datasets, "
+         "es.batch_size, kcap_rnn.m", step * es_networks * max(es.batch_size, 1)),
+        ("meta_train (es), meta_compare_es", "es.population, es.networks_per_dataset, meta_train.datasets, "
+         "data.n_samples, kcap_rnn.m, kcap_rnn.T", states * es_networks),
+        ("train_hebbian, generalisation, meta_compare_*", "train_hebbian.seeds, generalisation.seeds, "
+         "meta_compare.seeds, train_hebbian.batch_size, kcap_rnn.m", step * judged * hebb.batch_size),
+        ("train_hebbian, generalisation, meta_compare_*", "train_hebbian.seeds, generalisation.seeds, "
+         "meta_compare.seeds, data.n_samples, kcap_rnn.m, kcap_rnn.T", states * judged),
+        ("semi_supervised", "train_hebbian.seeds, semi_supervised.draws, semi_supervised.batch_size, "
+         "kcap_rnn.m, kcap_rnn.T", 3 * FLOAT * len(hebb.seeds) * semi.draws
+         * (semi.batch_size * _per_sample(g, (T + 1) * m) + points * (T + 1) * m)),
+        ("train_backprop", "backprop.seeds, backprop.hidden, data.n_samples",
+         6 * FLOAT * len(g["backprop"].seeds) * g["data"].n_samples * max(g["backprop"].hidden, n)),
+        ("make_data", "data.n_samples, data.ambient_dim", 3 * 8 * g["data"].n_samples * n),
+        ("evaluate, generalisation, meta_compare_*", "evaluate.emd_points",
+         3 * 8 * g["evaluate"].emd_points ** 2),  # float64 cost matrix and the simplex's copies
+    ]  # fmt: skip
 
 
 def _gib(size: float) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from metahebb.hebbian_train import standardise
+from metahebb.plasticity import standardise
 from metahebb.runtime import generator
 
 
@@ -32,6 +32,17 @@ def training_points(arrays: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarr
     """A dataset file's training points, standardised with their own statistics, and their labels."""
     train = ~arrays["is_test"]
     return standardise(arrays["x"], arrays["is_test"])[train], arrays["y"][train]
+
+
+def load_meta_data(datasets: list[str]) -> MetaData:
+    """The training points and labels of each dataset file `data/datasets/<name>.npz`, as every
+    stage that meta-trains reads them (test points and their labels never enter)."""
+    from metahebb.artifacts import load_arrays
+
+    x, y = {}, {}
+    for ds in datasets:
+        x[ds], y[ds] = training_points(load_arrays(f"data/datasets/{ds}.npz", required=("x", "y", "is_test")))
+    return MetaData(x, y)
 
 
 def validation_split(n: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

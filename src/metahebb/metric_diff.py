@@ -1,9 +1,8 @@
 """CI-sized pipeline runs and the diff of their metrics, judged by per-metric tolerances.
 
-A CI workspace is a copy of the repository (the work tree, or `git archive` of a revision) whose
-params.yaml has `ci/params-overrides.yaml` merged in, reproduced from scratch with `dvc repro`.
-Its JSON metrics are compared with a baseline (`ci/metrics/`, or the CI workspace of another
-revision) under `ci/tolerances.yaml`: the first rule whose pattern matches `<file>:<key>`
+The JSON metrics of a CI workspace (`ci_workspace`: the pipeline reproduced from scratch at CI
+size) are compared with a baseline (`ci/metrics/`, or the CI workspace of another revision)
+under `ci/tolerances.yaml`: the first entry whose pattern matches `<file>:<key>`
 (`<file>` relative to `metrics/`, `<key>` the dotted path inside the JSON) gives the tolerance and
 which direction is better; a metric that moved beyond its tolerance in the bad direction is
 flagged, and any flag is a failure.
@@ -21,153 +20,25 @@ import argparse
 import fnmatch
 import json
 import math
-import os
-import shutil
 import subprocess
 import sys
-import tarfile
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-OVERRIDES = Path("ci/params-overrides.yaml")
+from metahebb.ci_workspace import (
+    CIError,
+    dvc_diffs,
+    materialise,
+    reproduce,
+    save_baseline,
+)
+
 TOLERANCES = Path("ci/tolerances.yaml")
 BASELINE = Path("ci/metrics")
 WORK = Path("ci/work")
-OUTPUTS = (
-    "data",
-    "metrics",
-    "reports",
-    "dvc.lock",
-    "ci/metrics",
-)  # the full run's outputs never enter a CI run
 DIRECTIONS = ("higher", "lower", "any", "ignore")
-
-
-class CIError(RuntimeError):
-    """A CI run or comparison could not be done; the message says why and what to do."""
-
-
-# ---- params
-
-
-def merge_overrides(params: dict, overrides: dict, where: str = "") -> dict:
-    """`params` with `overrides` merged in, mapping by mapping; every overridden key must exist."""
-    merged = dict(params)
-    for key, value in overrides.items():
-        name = f"{where}{key}"
-        if key not in params:
-            raise CIError(f"{OVERRIDES}: {name} is not a key of params.yaml (update the overrides)")
-        if isinstance(value, dict) and isinstance(params[key], dict):
-            merged[key] = merge_overrides(params[key], value, f"{name}.")
-        else:
-            merged[key] = value
-    return merged
-
-
-def ci_params(params_path: Path, overrides_path: Path) -> dict:
-    """The CI-sized params: params.yaml with the overrides merged in."""
-    params = yaml.safe_load(Path(params_path).read_text())
-    overrides = yaml.safe_load(Path(overrides_path).read_text()) or {}
-    return merge_overrides(params, overrides)
-
-
-# ---- workspaces
-
-
-def _env(workspace: Path | None = None) -> dict:
-    env = dict(os.environ, DVC_NO_ANALYTICS="1")
-    env.update(GIT_AUTHOR_NAME="ci", GIT_AUTHOR_EMAIL="ci@localhost")
-    env.update(GIT_COMMITTER_NAME="ci", GIT_COMMITTER_EMAIL="ci@localhost")
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"  # `python` in dvc.yaml is ours
-    if workspace is not None:  # the workspace's own code, not the editable install's
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(workspace / "src"), env.get("PYTHONPATH")]))
-    return env
-
-
-def _run(args: list[str], cwd: Path, workspace: Path | None = None, **kwargs) -> str:
-    result = subprocess.run(args, cwd=cwd, env=_env(workspace), capture_output=True, text=True, **kwargs)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-30:])
-        raise CIError(f"`{' '.join(args)}` failed in {cwd} (exit {result.returncode}):\n{tail}")
-    return result.stdout
-
-
-def _copy_source(repo: Path, dest: Path, rev: str | None) -> None:
-    if rev is None:  # the work tree: tracked and untracked files that git does not ignore
-        listing = _run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], repo)
-        for name in filter(None, listing.split("\0")):
-            source = repo / name
-            if source.is_file():
-                (dest / name).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(source, dest / name)
-        return
-    with tempfile.TemporaryFile() as archive:
-        subprocess.run(["git", "archive", "--format=tar", rev], cwd=repo, stdout=archive, check=True)
-        archive.seek(0)
-        with tarfile.open(fileobj=archive) as tar:
-            tar.extractall(dest, filter="data")
-
-
-def materialise(repo: Path, dest: Path, rev: str | None = None, overrides: Path | None = None) -> Path:
-    """A fresh git + DVC repository at `dest`: the source of `rev` (or the work tree), CI-sized params.
-
-    The overrides always come from `repo`'s work tree, so a base revision that predates them (or
-    changed them) runs at the same size as the head.
-    """
-    repo, dest = Path(repo).resolve(), Path(dest).resolve()
-    overrides = Path(overrides) if overrides else repo / OVERRIDES
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    _copy_source(repo, dest, rev)
-    for name in OUTPUTS:
-        path = dest / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
-    params = ci_params(dest / "params.yaml", overrides)
-    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    _run(["git", "init", "-q"], dest)
-    if not (dest / ".dvc").is_dir():
-        _run([sys.executable, "-m", "dvc", "init", "-q"], dest)
-    _run(["git", "add", "-A"], dest)
-    _run(["git", "commit", "-q", "-m", f"CI-sized run of {rev or 'the work tree'}"], dest)
-    return dest
-
-
-def reproduce(workspace: Path) -> None:
-    """`dvc repro` in the workspace, with its own code; the log goes to `<workspace>.log`."""
-    workspace = Path(workspace).resolve()
-    log = workspace.with_name(workspace.name + ".log")
-    with log.open("w") as out:
-        result = subprocess.run(
-            [sys.executable, "-m", "dvc", "repro"],
-            cwd=workspace,
-            env=_env(workspace),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    if result.returncode != 0:
-        tail = "\n".join(log.read_text().strip().splitlines()[-20:])
-        raise CIError(f"dvc repro failed in {workspace} (full log: {log}):\n{tail}")
-
-
-def save_baseline(workspace: Path, dest: Path) -> list[Path]:
-    """Replace the JSON metrics under `dest` by the workspace's (`metrics/**/*.json`)."""
-    source = Path(workspace) / "metrics"
-    if Path(dest).exists():
-        shutil.rmtree(dest)
-    written = []
-    for path in sorted(source.rglob("*.json")):
-        target = Path(dest) / path.relative_to(source)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
-        written.append(target)
-    return written
 
 
 # ---- metrics and tolerances
@@ -201,35 +72,37 @@ def load_metrics(root: Path) -> dict[str, dict[str, float]]:
 
 
 @dataclass(frozen=True)
-class Rule:
+class Tolerance:
+    """How far a metric whose `<file>:<key>` matches `pattern` may move, and which way is better."""
+
     pattern: str
     better: str  # higher | lower | any (a change either way is bad) | ignore
-    tolerance: float
+    limit: float  # the file's `tolerance`
 
 
-def load_tolerances(path: Path) -> list[Rule]:
-    """The rules of the tolerance file, in order; the first match wins, so the last is a catch-all."""
+def load_tolerances(path: Path) -> list[Tolerance]:
+    """The entries of the tolerance file, in order; the first match wins, so the last is a catch-all."""
     raw = yaml.safe_load(Path(path).read_text()) or {}
-    rules = []
+    tolerances = []
     for i, entry in enumerate(raw.get("rules", [])):
-        rule = Rule(
+        tol = Tolerance(
             str(entry["pattern"]), str(entry.get("better", "any")), float(entry.get("tolerance", 0.0))
         )
-        if rule.better not in DIRECTIONS or not rule.tolerance >= 0:
+        if tol.better not in DIRECTIONS or not tol.limit >= 0:
             raise CIError(
-                f"{path}: rules[{i}] ({rule.pattern}): better must be one of {', '.join(DIRECTIONS)} "
-                f"and tolerance >= 0, got better={rule.better!r} tolerance={rule.tolerance}"
+                f"{path}: rules[{i}] ({tol.pattern}): better must be one of {', '.join(DIRECTIONS)} "
+                f"and tolerance >= 0, got better={tol.better!r} tolerance={tol.limit}"
             )
-        rules.append(rule)
-    return rules
+        tolerances.append(tol)
+    return tolerances
 
 
-def match(rules: list[Rule], file: str, key: str) -> Rule:
+def match(tolerances: list[Tolerance], file: str, key: str) -> Tolerance:
     name = f"{file}:{key}"
-    for rule in rules:
-        if fnmatch.fnmatchcase(name, rule.pattern):
-            return rule
-    return Rule("(no rule)", "ignore", math.inf)
+    for tol in tolerances:
+        if fnmatch.fnmatchcase(name, tol.pattern):
+            return tol
+    return Tolerance("(no rule)", "ignore", math.inf)
 
 
 @dataclass(frozen=True)
@@ -238,7 +111,7 @@ class Row:
     key: str
     old: float | None
     new: float | None
-    rule: Rule
+    tolerance: Tolerance
 
     @property
     def change(self) -> float | None:
@@ -247,24 +120,24 @@ class Row:
     @property
     def flag(self) -> str:
         """'' when fine; otherwise why this metric fails the check."""
-        if self.rule.better == "ignore":
+        if self.tolerance.better == "ignore":
             return ""
         if self.new is None:
             return "missing"
         if self.old is None:
             return ""  # a new metric has nothing to degrade from
-        change, tol = self.change, self.rule.tolerance
-        worse = {"higher": -change, "lower": change, "any": abs(change)}[self.rule.better]
+        change, tol = self.change, self.tolerance.limit
+        worse = {"higher": -change, "lower": change, "any": abs(change)}[self.tolerance.better]
         return "worse" if worse > tol else ""
 
 
-def compare(old: dict, new: dict, rules: list[Rule]) -> list[Row]:
+def compare(old: dict, new: dict, tolerances: list[Tolerance]) -> list[Row]:
     """One row per metric present on either side, in file then key order."""
     rows = []
     for file in sorted(set(old) | set(new)):
         before, after = old.get(file, {}), new.get(file, {})
         for key in sorted(set(before) | set(after)):
-            rows.append(Row(file, key, before.get(key), after.get(key), match(rules, file, key)))
+            rows.append(Row(file, key, before.get(key), after.get(key), match(tolerances, file, key)))
     return rows
 
 
@@ -272,8 +145,8 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.6g}"
 
 
-def _direction(rule: Rule) -> str:
-    return {"higher": "≥ -", "lower": "≤ +", "any": "±", "ignore": ""}[rule.better]
+def _direction(tol: Tolerance) -> str:
+    return {"higher": "≥ -", "lower": "≤ +", "any": "±", "ignore": ""}[tol.better]
 
 
 def markdown(rows: list[Row], show_all: bool = False) -> str:
@@ -284,7 +157,9 @@ def markdown(rows: list[Row], show_all: bool = False) -> str:
     lines = ["| path | metric | old | new | change | tolerance | flag |", "|---|---|---|---|---|---|---|"]
     for r in shown:
         change = "-" if r.change is None else f"{r.change:+.4g}"
-        tol = "ignored" if r.rule.better == "ignore" else f"{_direction(r.rule)}{r.rule.tolerance:g}"
+        tol = (
+            "ignored" if r.tolerance.better == "ignore" else f"{_direction(r.tolerance)}{r.tolerance.limit:g}"
+        )
         flag = f"**{r.flag}**" if r.flag else ""
         lines.append(
             f"| {r.file} | {r.key} | {_number(r.old)} | {_number(r.new)} | {change} | {tol} | {flag} |"
@@ -308,47 +183,6 @@ def verdict(rows: list[Row], baseline: str) -> str:
     )
 
 
-# ---- dvc's own diffs between two workspaces
-
-
-def dvc_diffs(base: Path, head: Path, plots: Path | None = None) -> str:
-    """`dvc metrics diff` and `dvc params diff` (Markdown) of head against base, and `dvc plots diff`.
-
-    Both are recorded as commits of one scratch repository, so DVC compares them as revisions.
-    """
-    base, head = Path(base).resolve(), Path(head).resolve()
-    tracked = ("params.yaml", "dvc.yaml", "dvc.lock", "metrics", "reports")
-    with tempfile.TemporaryDirectory() as tmp:
-        scratch = Path(tmp)
-        _run(["git", "init", "-q"], scratch)
-        _run([sys.executable, "-m", "dvc", "init", "-q"], scratch)
-        for i, source in enumerate((base, head)):
-            for name in tracked:
-                target = scratch / name
-                if target.is_dir():
-                    shutil.rmtree(target)
-                if (source / name).is_dir():
-                    shutil.copytree(source / name, target)
-                elif (source / name).exists():
-                    shutil.copy2(source / name, target)
-            if i == 0:
-                _run(["git", "add", "-A"], scratch)
-                _run(["git", "commit", "-q", "-m", "base"], scratch)
-        metrics = _run([sys.executable, "-m", "dvc", "metrics", "diff", "HEAD", "--md"], scratch)
-        params = _run([sys.executable, "-m", "dvc", "params", "diff", "HEAD", "--md"], scratch)
-        if plots is not None:
-            plots = Path(plots).resolve()
-            _run([sys.executable, "-m", "dvc", "plots", "diff", "HEAD", "--out", str(plots)], scratch)
-
-    def table(text: str, empty: str) -> str:  # dvc prints only the header when nothing changed
-        return text.strip() if len(text.strip().splitlines()) > 2 else empty
-
-    return (
-        f"### dvc metrics diff\n\n{table(metrics, 'No metric changed.')}\n\n"
-        f"### dvc params diff\n\n{table(params, 'No param changed.')}\n"
-    )
-
-
 # ---- command line
 
 
@@ -364,7 +198,7 @@ def _check(old_dir: Path, new_dir: Path, tolerances: Path, baseline: str, show_a
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m metahebb.metric_diff", description=__doc__.split("\n")[0]
     )
@@ -390,8 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     dd.add_argument("base", type=Path)
     dd.add_argument("head", type=Path)
     dd.add_argument("--plots", type=Path, default=None, help="write `dvc plots diff` here")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     repo = args.repo.resolve()
     tolerances = args.tolerances or repo / TOLERANCES
     work = (getattr(args, "work", None) or repo / WORK).resolve()

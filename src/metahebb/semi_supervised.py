@@ -18,10 +18,12 @@ Every network, seed and labelled draw trains as one population: no Python loop p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
 
+from metahebb import kcap_rnn
 from metahebb.classifiers import fit_and_score
 from metahebb.metrics.svm import label_draws
 from metahebb.params import SemiSupervisedParams
@@ -30,8 +32,8 @@ from metahebb.runtime import generator
 
 
 def with_bias(codes: np.ndarray | torch.Tensor) -> torch.Tensor:
-    codes = torch.as_tensor(codes, dtype=torch.float32)
-    return torch.cat([codes, torch.ones_like(codes[..., :1])], dim=-1)
+    """Codes as float32 features with the constant neuron appended (the network's own `with_bias`)."""
+    return kcap_rnn.with_bias(torch.as_tensor(codes, dtype=torch.float32), True)
 
 
 def readout_signals(
@@ -211,3 +213,39 @@ def run_semi_supervised(
             )  # fmt: skip
             accuracy.setdefault(method, {})[n] = scores.mean(axis=1)
     return SemiSupervisedResult(accuracy, curves)
+
+
+def meta_readout(
+    rule: Rule,
+    pools: list[tuple[np.ndarray, np.ndarray]],
+    classes: int,
+    params: SemiSupervisedParams,
+    clip: float,
+) -> tuple[Rule, dict[str, float]]:
+    """`rule`'s M_out part meta-trained as a readout rule on other datasets' labelled codes
+    (codes (S,N,m), labels (N,)); the rule and its first and final meta-loss."""
+    pools = [(with_bias(c), torch.as_tensor(y)) for c, y in pools]
+    losses = meta_train_readout(
+        rule, pools, classes, params.meta_steps, params.meta_lr, params.batch_size,
+        reset_every=params.meta_reset_every, clip=clip, seed=params.seed,
+    )  # fmt: skip
+    tail = max(1, len(losses) // 10)
+    return rule, {
+        "meta_readout_loss_first": float(np.mean(losses[:tail])),
+        "meta_readout_loss_final": float(np.mean(losses[-tail:])),
+    }
+
+
+def accuracy_tables(result: SemiSupervisedResult, params: SemiSupervisedParams) -> tuple[Any, Any]:
+    """Mean test accuracy per label count and method; per-epoch curves at `curve_labels`."""
+    import pandas as pd
+
+    table = pd.DataFrame({"n_labels": params.labels})
+    for method, per_n in result.accuracy.items():
+        table[method] = [float(per_n[n].mean()) for n in params.labels]
+    epochs = pd.DataFrame({"epoch": np.arange(params.epochs + 1)})
+    for method, h in result.curves.items():
+        epochs[f"{method}_train_accuracy"] = h.train_accuracy.mean(axis=1)
+        epochs[f"{method}_test_accuracy"] = h.test_accuracy.mean(axis=1)
+        epochs[f"{method}_loss"] = h.loss.mean(axis=1)
+    return table, epochs

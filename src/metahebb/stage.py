@@ -27,7 +27,8 @@ from metahebb.params_file import clip
 OUTPUT_ROOTS = ("data", "metrics", "reports")
 STALE_SECONDS = 600  # an atomic write takes seconds; a temp file this old belongs to a killed stage
 WRITE_ERRORS = {errno.ENOSPC: "no space left on device", errno.EDQUOT: "disk quota exceeded",
-                errno.EROFS: "read-only file system", errno.EACCES: "permission denied"}  # fmt: skip
+                errno.EROFS: "read-only file system", errno.EACCES: "permission denied",
+                errno.EFBIG: "file too large for the file-size limit (ulimit -f)"}  # fmt: skip
 
 
 def usage_forms() -> list[list[str]]:
@@ -100,6 +101,13 @@ def run(main: Callable[[list[str]], None]) -> None:
         _fail(str(err))
     except KeyboardInterrupt:
         _fail("interrupted; no output was written partly (every output is written atomically)")
+    except (MemoryError, RuntimeError) as err:  # torch's failed allocation is a RuntimeError
+        if isinstance(err, RuntimeError) and "alloc" not in str(err) and "out of memory" not in str(err):
+            raise
+        _fail(
+            "out of memory; `python -m metahebb.validate` estimates each stage's largest allocation "
+            "before it starts, and this one it missed: make the batch sizes, populations or widths smaller"
+        )
     except OSError as err:
         if err.errno not in WRITE_ERRORS:
             raise

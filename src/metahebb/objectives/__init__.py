@@ -14,7 +14,10 @@ test points' labels never reach meta-training (tests/test_objectives.py shuffles
 | labels_ce  | yes    | cross-entropy of a ridge classifier fitted on `objective_labels` points |
 | labels_acc | yes    | error rate of that classifier (not differentiable: `es` only)         |
 
-A new objective is one function in a file here plus one line in `OBJECTIVES`.
+A new objective is one function in a file here plus one line in `OBJECTIVES`, which says what
+batch it scores (`batch`): "single" (the fresh batch), "halves" (a second fresh batch appended:
+one half fits a readout, the other scores it) or "labelled" (validation points, the first
+`objective_labels` of them labelled, then `batch_size` to score); and whether it has a gradient.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import torch
 from metahebb.kcap_rnn import Trace
 from metahebb.objectives.labels import labels_acc, labels_ce
 from metahebb.objectives.reconstruction import both, paper, ridge
-from metahebb.params import OBJECTIVE_NAMES, MetaParams
+from metahebb.params import MetaParams
 
 
 @dataclass(frozen=True)
@@ -39,21 +42,27 @@ class ObjectiveBatch:
     y: torch.Tensor | None = None
 
 
+BATCHES = ("single", "halves", "labelled")
+
+
 @dataclass(frozen=True)
 class Objective:
     score: Callable[[Trace, ObjectiveBatch, MetaParams], torch.Tensor]
-    uses_labels: bool
-    differentiable: bool = True
+    batch: str = "halves"  # one of BATCHES: what the optimiser draws for it to score
+    differentiable: bool = True  # False: only a gradient-free optimiser (`es`) can use it
+
+    @property
+    def uses_labels(self) -> bool:
+        return self.batch == "labelled"
 
 
 OBJECTIVES: dict[str, Objective] = {
-    "paper": Objective(paper, uses_labels=False),
-    "ridge": Objective(ridge, uses_labels=False),
-    "both": Objective(both, uses_labels=False),
-    "labels_ce": Objective(labels_ce, uses_labels=True),
-    "labels_acc": Objective(labels_acc, uses_labels=True, differentiable=False),
+    "paper": Objective(paper, batch="single"),
+    "ridge": Objective(ridge),
+    "both": Objective(both),
+    "labels_ce": Objective(labels_ce, batch="labelled"),
+    "labels_acc": Objective(labels_acc, batch="labelled", differentiable=False),
 }
-assert tuple(OBJECTIVES) == OBJECTIVE_NAMES, "params.OBJECTIVE_NAMES must list the registered objectives"
 
 
 def objective_loss(name: str, trace: Trace, batch: ObjectiveBatch, params: MetaParams) -> torch.Tensor:

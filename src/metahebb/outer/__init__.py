@@ -1,76 +1,44 @@
-"""Outer optimisers: how a rule's theta is meta-trained, behind one signature.
+"""Outer optimisers: how a rule's theta is meta-trained, behind one interface (`base.Optimiser`).
 
-    result = meta_learn(rule, data, rnn, stab, meta, es)      # meta.optimizer picks the loop
+    optimiser = make_optimiser(Groups.of(params))      # `meta_train.optimizer` picks the class
+    result = meta_learn(rule, data, optimiser)
 
-| optimizer | what it is                                                                  |
-|-----------|-----------------------------------------------------------------------------|
-| gradient  | Adam through K rule updates of staggered inner networks (`meta_train.py`)   |
-| es        | CMA-ES; fitness = networks trained from scratch for the full inner schedule |
+| optimizer | what it is                                                                   | reads      |
+|-----------|------------------------------------------------------------------------------|------------|
+| gradient  | Adam through K rule updates of staggered inner networks (`gradient.py`)      | meta_train |
+| es        | CMA-ES; fitness = networks trained from scratch for the full inner schedule   | es         |
 
-Both read the same `MetaData` and the same objectives (`metahebb.objectives`), and neither knows
-which rule it trains: a new optimiser is one file here plus one line in `OPTIMIZERS`, and touches
-no rule.
+Both read the same `MetaData` and the same objectives (`metahebb.objectives`, named by
+`meta_train.objective`), and neither knows which rule it trains. A new optimiser is one file here
+(a class with `from_groups` and `train`) plus one line in `OPTIMIZERS`, and its own params group;
+it touches no rule. The params schema takes the accepted names from `OPTIMIZERS`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from metahebb.meta_data import MetaData
-from metahebb.meta_train import MetaResult, meta_train
-from metahebb.outer.es import es_train
-from metahebb.params import OPTIMIZER_NAMES, ESParams, KCapRNNParams, MetaParams, StabiliserParams
+from metahebb.outer.base import Groups, MetaResult, Optimiser
+from metahebb.outer.es import ESOptimiser
+from metahebb.outer.gradient import GradientOptimiser
 from metahebb.rules import Rule
 
-
-def _gradient(
-    rule: Rule,
-    data: MetaData,
-    rnn: KCapRNNParams,
-    stab: StabiliserParams,
-    meta: MetaParams,
-    es: ESParams,
-    device: torch.device | str,
-    checkpoint: str | Path | None,
-    log_every: int,
-) -> MetaResult:
-    return meta_train(data.x, rule, rnn, stab, meta, log_every, device, checkpoint, labels=data.y)
+OPTIMIZERS: dict[str, type] = {"gradient": GradientOptimiser, "es": ESOptimiser}
 
 
-def _es(
-    rule: Rule,
-    data: MetaData,
-    rnn: KCapRNNParams,
-    stab: StabiliserParams,
-    meta: MetaParams,
-    es: ESParams,
-    device: torch.device | str,
-    checkpoint: str | Path | None,
-    log_every: int,
-) -> MetaResult:
-    return es_train(data, rule, rnn, stab, meta, es, device, log_every=log_every // 2)
-
-
-OPTIMIZERS: dict[str, Callable[..., MetaResult]] = {"gradient": _gradient, "es": _es}
-assert tuple(OPTIMIZERS) == OPTIMIZER_NAMES, "params.OPTIMIZER_NAMES must list the registered optimisers"
+def make_optimiser(groups: Groups, device: torch.device | str = "cpu", log_every: int = 50) -> Optimiser:
+    """The optimiser `groups.meta.optimizer`, built from its groups."""
+    return OPTIMIZERS[groups.meta.optimizer].from_groups(groups, device, log_every)
 
 
 def meta_learn(
-    rule: Rule,
-    data: MetaData,
-    rnn: KCapRNNParams,
-    stab: StabiliserParams,
-    meta: MetaParams,
-    es: ESParams,
-    device: torch.device | str = "cpu",
-    checkpoint: str | Path | None = None,
-    log_every: int = 50,
+    rule: Rule, data: MetaData, optimiser: Optimiser, checkpoint: str | Path | None = None
 ) -> MetaResult:
-    """The rule's theta meta-trained by `meta.optimizer` on `meta.objective` (checkpoints: gradient only)."""
-    return OPTIMIZERS[meta.optimizer](rule, data, rnn, stab, meta, es, device, checkpoint, log_every)
+    """The rule's theta meta-trained by `optimiser` (checkpoints: gradient only)."""
+    return optimiser.train(rule, data, checkpoint)
 
 
-__all__ = ["OPTIMIZERS", "MetaData", "MetaResult", "meta_learn"]
+__all__ = ["OPTIMIZERS", "Groups", "MetaData", "MetaResult", "Optimiser", "make_optimiser", "meta_learn"]

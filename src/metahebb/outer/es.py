@@ -27,20 +27,21 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from metahebb.errors import DivergenceError
-from metahebb.hebbian_train import plastic_step
 from metahebb.kcap_rnn import Network, forward, init_network
 from metahebb.meta_data import MetaData, split_data
-from metahebb.meta_train import MetaResult
 from metahebb.objectives import OBJECTIVES, ObjectiveBatch, objective_loss
 from metahebb.objectives.labels import labelled_first
+from metahebb.outer.base import Groups, MetaResult
 from metahebb.outer.population import CandidateRule, flatten, unflatten
 from metahebb.params import ESParams, KCapRNNParams, MetaParams, StabiliserParams
+from metahebb.plasticity import plastic_step
 from metahebb.rules import Rule
 from metahebb.runtime import generator
 from metahebb.stabilisers import prepare
@@ -184,3 +185,25 @@ def es_train(
     hist = {k: np.asarray(v) for k, v in history.items()}
     summary = {"fitness_start": first, "fitness_final": final, "sigma_final": float(strategy.sigma)}
     return MetaResult(theta, hist, summary)
+
+
+@dataclass(frozen=True)
+class ESOptimiser:
+    """CMA-ES over whole inner trainings; reads `es`, and `meta_train`'s objective and split."""
+
+    rnn: KCapRNNParams
+    stab: StabiliserParams
+    meta: MetaParams
+    es: ESParams
+    device: torch.device | str = "cpu"
+    log_every: int = 25
+
+    @classmethod
+    def from_groups(
+        cls, groups: Groups, device: torch.device | str = "cpu", log_every: int = 50
+    ) -> ESOptimiser:
+        return cls(groups.rnn, groups.stab, groups.meta, groups.es, device, log_every // 2)
+
+    def train(self, rule: Rule, data: MetaData, checkpoint: str | Path | None = None) -> MetaResult:
+        """(No checkpoints: a run is minutes, and the fan-out reruns only the runs it lost.)"""
+        return es_train(data, rule, self.rnn, self.stab, self.meta, self.es, self.device, self.log_every)

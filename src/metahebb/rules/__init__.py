@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from metahebb.artifacts import ArtifactError
-from metahebb.params import META_TRAINED_RULES, RULE_NAMES, RuleParams
+from metahebb.artifacts import load_theta
+from metahebb.params import RuleParams
 from metahebb.rules.attention import AttentionRule
 from metahebb.rules.base import MATRICES, Rule, Synapses, synapses_of
 from metahebb.rules.hebb import HebbRule
@@ -41,10 +41,8 @@ RULES: dict[str, Callable[[RuleParams, int], Rule]] = {
         p.residual_gain,
     ),
 }
-assert tuple(RULES) == RULE_NAMES, "params.RULE_NAMES must list the registered rules"
-
-# Rules whose theta comes from the meta_train stage.
-META_TRAINED = META_TRAINED_RULES
+# Rules whose theta comes from meta-training (the meta_train stage); the others are fixed.
+META_TRAINED = ("learned", "learned_extended", "table", "attention")
 
 
 def make_rule(name: str, params: RuleParams, T: int, theta: dict | None = None) -> Rule:
@@ -58,17 +56,12 @@ def make_rule(name: str, params: RuleParams, T: int, theta: dict | None = None) 
 
 
 def load_rule(name: str, params: RuleParams, T: int) -> Rule:
-    """A rule ready to train networks: a meta-trained one with the meta_train stage's theta."""
-    if name not in META_TRAINED:
-        return make_rule(name, params, T)
-    import torch
-
-    path = f"data/rules/{name}.pt"
-    try:
-        theta = torch.load(path, weights_only=True)["theta"]
-    except FileNotFoundError:
-        raise ArtifactError(f"{path}: file not found; run `dvc repro meta_train@{name}` to make it") from None
-    return make_rule(name, params, T, theta=theta)
+    """A rule ready to train networks: a meta-trained one with the meta_train stage's theta, checked
+    against the rule as configured (other params or a bad file: one line naming it)."""
+    rule = make_rule(name, params, T)
+    if name in META_TRAINED:
+        rule.load_state_dict(load_theta(f"data/rules/{name}.pt", rule.state_dict()))
+    return rule
 
 
 __all__ = ["MATRICES", "META_TRAINED", "RULES", "Rule", "Synapses", "load_rule", "make_rule", "synapses_of"]

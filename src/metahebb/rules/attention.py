@@ -17,13 +17,14 @@ J a_ij is 1 under uniform attention, so the value keeps the scale of g whatever 
 neighbourhood. Still neuron-local in the sense that matters: row i reads post neuron i's signals
 only, never another post neuron's (tested); what it adds over `learned` is the pre neighbourhood.
 
-Conventions as in `learned`: the step is `max_step * sigmoid(a)` with a tanh squash when
-`max_step` > 0 (computed as 2 sigmoid(2v) - 1, 10x faster on CPU), else learned on a log scale;
-`base_lr` adds the `hebb` rule's exact update; `residual_gain` scales the init of the output
+Conventions as in `learned` (`_step.SteppedRule`): the step is `max_step * sigmoid(a)` with a
+tanh squash when `max_step` > 0 (computed as 2 sigmoid(2v) - 1, 10x faster on CPU), else learned
+on a log scale; `base_lr` adds the `hebb` rule's exact update; `residual_gain` scales the init of the output
 projection u (0 = start exactly at Hebb, bit for bit). Keys have no bias: softmax over j ignores a
 term q_i . b_k shared by all of i's scores. With T=3, d=4 the rule has 115 parameters (in 36,
 rec 48, out 28, three steps). Everything is batched (P,B,I,J) products; nothing loops over
-synapses or samples, and it runs under `torch.func.vmap` (ES).
+synapses or samples, and it runs under `torch.func.vmap` (ES). `tabulate` shows a lone synapse
+(its post neuron's one input takes all of the attention): the value the attention then weighs.
 """
 
 from __future__ import annotations
@@ -33,7 +34,16 @@ import math
 import torch
 from torch import nn
 
-from metahebb.rules.base import MATRICES, Rule, Synapses, paired_hebb, signal_steps
+from metahebb.rules._step import SteppedRule
+from metahebb.rules.base import (
+    BINARY,
+    MATRICES,
+    RuleTable,
+    Synapses,
+    paired_hebb,
+    rule_table,
+    table_histories,
+)
 
 
 class AttentionHead(nn.Module):
@@ -67,39 +77,18 @@ class AttentionHead(nn.Module):
         return g.mul_(weight).div_(weight.sum(dim=-1, keepdim=True))
 
 
-class AttentionRule(Rule):
-    meta_trained = True
+class AttentionRule(SteppedRule):
     attends_to_all_pre = True  # synapse (i,j) reads every pre neuron of i, not only j (tests/test_rules.py)
 
-    def __init__(
-        self,
-        T: int,
-        dim: int,
-        init_step: float,
-        seed: int,
-        base_lr: float = 0.0,
-        max_step: float = 0.0,
-        residual_gain: float = 1.0,
-    ) -> None:
-        super().__init__()
-        generator = torch.Generator().manual_seed(seed)
-        self.base_lr = base_lr
-        self.max_step = max_step
-        steps = signal_steps(T)
-        self.heads = nn.ModuleDict(
-            {
-                name: AttentionHead(steps[name][0], steps[name][1], dim, generator, residual_gain)
-                for name in MATRICES
-            }
-        )
-        # As in LearnedRule: log(step) (unbounded) or logit(step / max_step) (bounded).
-        raw = math.log(init_step) if max_step == 0 else math.log(init_step / (max_step - init_step))
-        self.log_step = nn.ParameterDict({name: nn.Parameter(torch.tensor(raw)) for name in MATRICES})
+    def __init__(self, T: int, dim: int, *rest: float, **named: float) -> None:
+        """Rank `dim`; the `rest` as `SteppedRule`: init_step, seed, base_lr, max_step, residual_gain."""
+        self.dim = dim  # read by `build`
+        super().__init__(T, *rest, **named)
 
-    def step(self, name: str) -> torch.Tensor:
-        if self.max_step == 0:
-            return self.log_step[name].exp()
-        return self.max_step * torch.sigmoid(self.log_step[name])
+    def build(self, steps: dict[str, tuple[int, int]], generator: torch.Generator, gain: float) -> None:
+        self.heads = nn.ModuleDict(
+            {name: AttentionHead(*steps[name], self.dim, generator, gain) for name in MATRICES}
+        )
 
     def delta(self, name: str, s: Synapses) -> torch.Tensor:
         head = self.heads[name]
@@ -112,3 +101,21 @@ class AttentionRule(Rule):
         dw = self.step(name) * dw
         # residual_gain 0: dw is exactly 0, so the sum is the hebb rule's update bit for bit
         return dw + self.base_lr * paired_hebb(s) if self.base_lr else dw
+
+    @torch.no_grad()
+    def tabulate(self, name: str, real_values: tuple[float, ...] = (-1.0, 0.0, 1.0)) -> RuleTable:
+        """`Rule.tabulate` for a post neuron with that one pre neuron: `delta` of a lone synapse.
+
+        Alone, the pre neuron takes all of the attention (J a_ij = 1, as under uniform attention), so
+        an entry is step * squash(g_ij) plus the base's Hebb term: the change before inputs compete.
+        """
+        pre, post = table_histories(name, self.T, real_values)
+        # one network per (post, pre) pair, one sample, one neuron on each side, weight 0
+        pairs = len(post) * len(pre)
+        lone = Synapses(
+            pre.repeat(len(post), 1).view(pairs, 1, pre.shape[1], 1),
+            post.repeat_interleave(len(pre), dim=0).view(pairs, 1, post.shape[1], 1),
+            torch.zeros(pairs, 1, 1),
+            *BINARY[name],
+        )
+        return rule_table(self.delta(name, lone).view(len(post), len(pre)), pre, post)

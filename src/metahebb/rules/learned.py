@@ -25,22 +25,21 @@ When both sides are binary (M_rec) f_theta is a small table, which is also what 
 
 from __future__ import annotations
 
-import itertools
 import math
 
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from metahebb.rules.base import MATRICES, Rule, Synapses, paired_hebb, signal_steps
+from metahebb.rules._step import SteppedRule
+from metahebb.rules.base import BINARY, MATRICES, RuleTable, Synapses, histories, paired_hebb, rule_table
 
 MAX_TABLE_BITS = 12
 
 
 def bit_patterns(bits: int) -> torch.Tensor:
     """All 2^bits binary patterns, (2^bits, bits), first bit most significant."""
-    return torch.tensor(list(itertools.product((0.0, 1.0), repeat=bits)))
+    return histories(bits, True, ())
 
 
 def pattern_weights(x: torch.Tensor, patterns: torch.Tensor) -> torch.Tensor:
@@ -90,42 +89,22 @@ class SynapseMLP(nn.Module):
         return torch.relu(per_synapse + (per_pattern + self.b1)) @ self.w2 + self.b2
 
 
-class LearnedRule(Rule):
-    meta_trained = True
-
+class LearnedRule(SteppedRule):
     def __init__(
-        self,
-        T: int,
-        hidden: int,
-        init_step: float,
-        neighbours: int,
-        seed: int,
-        base_lr: float = 0.0,
-        max_step: float = 0.0,
-        residual_gain: float = 1.0,
+        self, T: int, hidden: int, init_step: float, neighbours: int, seed: int, *rest: float, **named: float
     ) -> None:
-        super().__init__()
-        generator = torch.Generator().manual_seed(seed)
-        self.neighbours = neighbours
-        self.base_lr = base_lr
-        self.max_step = max_step
-        width = 2 * neighbours + 1
-        steps = signal_steps(T)
+        """MLPs `hidden` wide that see `neighbours` r; the `rest`: SteppedRule's base_lr, max_step, residual_gain."""
+        self.hidden, self.neighbours = hidden, neighbours  # read by `build`
+        super().__init__(T, init_step, seed, *rest, **named)
+
+    def build(self, steps: dict[str, tuple[int, int]], generator: torch.Generator, gain: float) -> None:
+        width = 2 * self.neighbours + 1
         self.mlps = nn.ModuleDict(
             {
-                name: SynapseMLP(steps[name][0] * width, steps[name][1], hidden, generator, residual_gain)
+                name: SynapseMLP(steps[name][0] * width, steps[name][1], self.hidden, generator, gain)
                 for name in MATRICES
             }
         )
-        # The step's raw parameter: log(step) (unbounded), or logit(step / max_step) (bounded).
-        # Either way Adam moves it by a factor, never past 0.
-        raw = math.log(init_step) if max_step == 0 else math.log(init_step / (max_step - init_step))
-        self.log_step = nn.ParameterDict({name: nn.Parameter(torch.tensor(raw)) for name in MATRICES})
-
-    def step(self, name: str) -> torch.Tensor:
-        if self.max_step == 0:
-            return self.log_step[name].exp()
-        return self.max_step * torch.sigmoid(self.log_step[name])
 
     def squash(self, f: torch.Tensor) -> torch.Tensor:
         return f if self.max_step == 0 else torch.tanh(f)
@@ -159,22 +138,14 @@ class LearnedRule(Rule):
         return dw.add_(paired_hebb(s).mul_(self.base_lr)) if self.base_lr else dw
 
     @torch.no_grad()
-    def tabulate(self, name: str, real_values: tuple[float, ...] = (-1.0, 0.0, 1.0)) -> dict:
-        """The synapse change on every firing pattern, for a heatmap; neighbours are held silent.
-
-        Rows are post patterns, columns pre patterns; a real-valued side (the input x_0,
-        the output error and target) takes every combination of `real_values`.
-        """
+    def tabulate(self, name: str, real_values: tuple[float, ...] = (-1.0, 0.0, 1.0)) -> RuleTable:
+        """`Rule.tabulate`, with the pre neuron's neighbours held silent."""
         mlp = self.mlps[name]
         width = 2 * self.neighbours + 1
         fp, fq = mlp.n_pre // width, mlp.w1.shape[1] - mlp.n_pre
-        binary = {"in": (False, True), "rec": (True, True), "out": (True, False)}[name]
-
-        def grid(f: int, is_binary: bool) -> torch.Tensor:
-            vals = (0.0, 1.0) if is_binary else real_values
-            return torch.tensor(list(itertools.product(vals, repeat=f))).to(mlp.w1)
-
-        pre, post = grid(fp, binary[0]), grid(fq, binary[1])
+        pre_binary, post_binary = BINARY[name]
+        pre = histories(fp, pre_binary, real_values).to(mlp.w1)
+        post = histories(fq, post_binary, real_values).to(mlp.w1)
         pre_full = torch.zeros(len(pre), mlp.n_pre).to(mlp.w1)
         pre_full[:, self.neighbours * fp : (self.neighbours + 1) * fp] = pre  # centre neuron only
         values = self.step(name) * self.squash(
@@ -182,9 +153,4 @@ class LearnedRule(Rule):
         )
         steps = min(fp, fq)  # the base's paired products, as in `paired_hebb`
         values = values + self.base_lr * torch.einsum("qs,ps->qp", post[:, :steps], pre[:, :steps])
-
-        return {
-            "values": values.cpu().numpy().astype(np.float64),
-            "pre": [",".join(f"{v:g}" for v in p.tolist()) for p in pre],
-            "post": [",".join(f"{v:g}" for v in q.tolist()) for q in post],
-        }
+        return rule_table(values, pre, post)

@@ -22,18 +22,11 @@ derived from the batched inputs or parameters.
 
 from __future__ import annotations
 
-import itertools
-
-import numpy as np
 import torch
 from torch import nn
 
-from metahebb.rules.base import MATRICES, Rule, Synapses
+from metahebb.rules.base import MATRICES, Rule, RuleTable, Synapses, rule_table, table_histories
 from metahebb.rules.learned import bit_patterns, pattern_weights
-
-
-def _label(pattern: torch.Tensor) -> str:
-    return ",".join(f"{v:g}" for v in pattern.tolist())
 
 
 def lookup(history: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
@@ -43,15 +36,31 @@ def lookup(history: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
     the multilinear one-hot of `pattern_weights`. Both are exact on binary firing.
     """
     if not history.requires_grad:
-        return table[_pattern_index(history)]
+        return table[_index(history)]
     weights = pattern_weights(history.transpose(2, 3), bit_patterns(history.shape[2]).to(history))
     return torch.tensordot(weights, table, dims=1)
 
 
-def _pattern_index(history: torch.Tensor) -> torch.Tensor:
-    """The integer pattern (P,B,N) of each neuron's binary history (P,B,S,N), first step most significant."""
-    place = 2.0 ** torch.arange(history.shape[2] - 1, -1, -1, dtype=history.dtype, device=history.device)
-    return torch.einsum("pbsn,s->pbn", history, place).long()
+def _index(history: torch.Tensor) -> torch.Tensor:
+    """Integer pattern (P,B,N) of binary histories (P,B,S,N), first step most significant.
+
+    S-1 multiply-adds of whole slices: exact (small integers), and cheaper than an einsum with 2^s.
+    """
+    index = history[:, :, 0]
+    for step in range(1, history.shape[2]):
+        index = index * 2.0 + history[:, :, step]
+    return index.long()
+
+
+def _channels(post: torch.Tensor, coefficient: torch.Tensor) -> torch.Tensor:
+    """sum over channels c of post[:, :, c] (P,B,I) times coefficient[..., c] (P,B,J), as (P,I,J).
+
+    One product per channel, summed after: the error channel alone is then Hebb's exact sum.
+    """
+    total = torch.einsum("pbi,pbj->pij", post[:, :, 0], coefficient[..., 0])
+    for channel in range(1, post.shape[2]):
+        total = total + torch.einsum("pbi,pbj->pij", post[:, :, channel], coefficient[..., channel])
+    return total
 
 
 def _summed(name: str, s: Synapses, table: torch.Tensor) -> torch.Tensor:
@@ -63,24 +72,8 @@ def _summed(name: str, s: Synapses, table: torch.Tensor) -> torch.Tensor:
     if name == "in":
         return torch.einsum("pbi,pbj->pij", lookup(s.post, table), s.pre[:, :, 0])
     if name == "out":
-        coefficient = lookup(s.pre, table)  # (P,B,J,channel)
-        # One product per channel, summed after: the error channel alone is then Hebb's exact sum.
-        total = torch.einsum("pbi,pbj->pij", s.post[:, :, 0], coefficient[..., 0])
-        for channel in range(1, s.post.shape[2]):
-            total = total + torch.einsum("pbi,pbj->pij", s.post[:, :, channel], coefficient[..., channel])
-        return total
+        return _channels(s.post, lookup(s.pre, table))  # coefficient (P,B,J,channel)
     raise ValueError(f"unknown matrix {name!r}")
-
-
-def _index(history: torch.Tensor) -> torch.Tensor:
-    """Integer pattern (P,B,N) of binary histories (P,B,S,N), first step most significant.
-
-    The same integers as `_pattern_index`, by S-1 multiply-adds of whole slices (exact: small integers).
-    """
-    index = history[:, :, 0]
-    for step in range(1, history.shape[2]):
-        index = index * 2.0 + history[:, :, step]
-    return index.long()
 
 
 # Scratch operands of `_candidate_summed`, reused across calls: a fresh 2 MB tensor per update costs more in
@@ -138,11 +131,7 @@ def _candidate_summed(name: str, s: Synapses, table: torch.Tensor, networks: int
     if name == "in":
         return torch.einsum("pbi,pbj->pij", _gather(table, _index(s.post), networks), s.pre[:, :, 0])
     if name == "out":
-        coefficient = _gather(table, _index(s.pre), networks)  # (P,B,J,channel)
-        total = torch.einsum("pbi,pbj->pij", s.post[:, :, 0], coefficient[..., 0])
-        for channel in range(1, s.post.shape[2]):
-            total = total + torch.einsum("pbi,pbj->pij", s.post[:, :, channel], coefficient[..., channel])
-        return total
+        return _channels(s.post, _gather(table, _index(s.pre), networks))
     raise ValueError(f"unknown matrix {name!r}")
 
 
@@ -222,8 +211,6 @@ def _candidate_summed_shared(
 
 
 class TableRule(Rule):
-    meta_trained = True
-
     def __init__(self, T: int, lr: float) -> None:
         super().__init__()
         self.T = T
@@ -288,29 +275,14 @@ class TableRule(Rule):
         return dw.mul_(gain.view(-1, 1, 1, 1)).view(-1, *dw.shape[2:])
 
     @torch.no_grad()
-    def tabulate(self, name: str, real_values: tuple[float, ...] = (-1.0, 0.0, 1.0)) -> dict:
-        """The synapse change (step included) on every firing pattern, for a heatmap.
-
-        Rows are post patterns, columns pre patterns, as in `LearnedRule.tabulate`; a real-valued
-        side (the input x_0, the output error and target) takes every combination of `real_values`.
-        """
+    def tabulate(self, name: str, real_values: tuple[float, ...] = (-1.0, 0.0, 1.0)) -> RuleTable:
+        """`Rule.tabulate`: the table's entries (the step included) on every firing pattern."""
         table = self.tables[name]
-        step = self.lr * self.log_gain[name].exp()
-        reals = torch.tensor(real_values).to(table)
+        pre, post = (h.to(table) for h in table_histories(name, self.T, real_values))
         if name == "rec":
-            pre = post = bit_patterns(self.T).to(table)
             values = table
         elif name == "in":
-            pre, post = reals[:, None], bit_patterns(self.T + 1).to(table)
-            values = table[:, None] * reals[None, :]
-        elif name == "out":
-            pre = bit_patterns(1).to(table)
-            post = torch.tensor(list(itertools.product(real_values, repeat=table.shape[1]))).to(table)
-            values = post @ table.T  # (post [error, target], pre bit)
+            values = table[:, None] * pre[None, :, 0]
         else:
-            raise ValueError(f"unknown matrix {name!r}")
-        return {
-            "values": (step * values).cpu().numpy().astype(np.float64),
-            "pre": [_label(p) for p in pre],
-            "post": [_label(q) for q in post],
-        }
+            values = post @ table.T  # (post [error, target], pre bit)
+        return rule_table(self.lr * self.log_gain[name].exp() * values, pre, post)
