@@ -25,6 +25,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from test_faults import _reads, clone, expand, micro_params, micro_pipeline, one_line, run_stage
+from test_params import apply
 
 from metahebb import validate
 from metahebb.params import MAX_SEED, ParamError
@@ -67,20 +68,9 @@ MUTATION = st.tuples(
 
 
 def mutate(raw: dict, op: str, path: tuple, value, extra_key: str) -> dict:
+    """A mutated copy of `raw` (`test_params.apply` in place on a deep copy)."""
     raw = copy.deepcopy(raw)
-    target = raw
-    for part in path[:-1]:
-        if not isinstance(target.get(part), dict):
-            return raw
-        target = target[part]
-    if op == "set":
-        target[path[-1]] = value
-    elif op == "delete":
-        target.pop(path[-1], None)
-    elif isinstance(target.get(path[-1]), dict):
-        target[path[-1]][extra_key] = value
-    else:
-        target[extra_key] = value
+    apply(raw, op, path, value, extra_key)
     return raw
 
 
