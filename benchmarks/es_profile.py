@@ -41,15 +41,7 @@ from metahebb.meta_data import MetaData, training_points  # noqa: E402
 from metahebb.objectives import ObjectiveBatch, objective_loss  # noqa: E402
 from metahebb.outer.es import DIVERGED, Fitness, es_train  # noqa: E402
 from metahebb.outer.population import flatten, unflatten  # noqa: E402
-from metahebb.params import (  # noqa: E402
-    DataParams,
-    ESParams,
-    KCapRNNParams,
-    MetaParams,
-    RuleParams,
-    StabiliserParams,
-    load_group,
-)
+from metahebb.params import ESParams, MetaParams, load_params  # noqa: E402
 from metahebb.plasticity import plastic_step  # noqa: E402
 from metahebb.rules import make_rule  # noqa: E402
 from metahebb.runtime import generator  # noqa: E402
@@ -61,22 +53,14 @@ OBJECTIVES = ("ridge", "labels_ce", "labels_acc")
 
 def setting(objective: str, generations: int | None = None) -> dict:
     """The `table-es-<objective>` run of meta seed 0 (as `compare.seeded` builds it), from params.yaml."""
-    meta = load_group(MetaParams, "meta_train", PARAMS)
-    meta = dataclasses.replace(meta, optimizer="es", objective=objective)
-    es = load_group(ESParams, "es", PARAMS)
-    if generations is not None:
-        es = dataclasses.replace(es, generations=generations)
-    return {
-        "rnn": load_group(KCapRNNParams, "kcap_rnn", PARAMS),
-        "stab": load_group(StabiliserParams, "stabilisers", PARAMS),
-        "rules": load_group(RuleParams, "rules", PARAMS),
-        "meta": meta,
-        "es": es,
-    }
+    p = load_params(PARAMS)
+    meta = dataclasses.replace(p.meta_train, optimizer="es", objective=objective)
+    es = p.es if generations is None else dataclasses.replace(p.es, generations=generations)
+    return {"rnn": p.kcap_rnn, "stab": p.stabilisers, "rules": p.rules, "meta": meta, "es": es}
 
 
 def meta_data(meta: MetaParams) -> MetaData:
-    data = load_group(DataParams, "data", PARAMS)
+    data = load_params(PARAMS).data
     points = {d: training_points(make_dataset(d, data).arrays()) for d in meta.datasets}
     return MetaData({d: x for d, (x, _) in points.items()}, {d: y for d, (_, y) in points.items()})
 

@@ -23,36 +23,18 @@ from metahebb.datasets import make_dataset
 from metahebb.fanout import Workers, run_jobs, usable_cores
 from metahebb.generalisation import Target
 from metahebb.meta_data import MetaData, training_points
-from metahebb.params import (
-    CompareParams,
-    DataParams,
-    ESParams,
-    EvaluateParams,
-    HebbianParams,
-    KCapRNNParams,
-    MetaParams,
-    RuleParams,
-    StabiliserParams,
-    load_group,
-)
+from metahebb.params import load_params
 
 PARAMS = REPO / "params.yaml"
 
 
 def runs(count: int, generations: int) -> list[Run]:
-    meta = load_group(MetaParams, "meta_train", PARAMS)
+    p = load_params(PARAMS)
+    meta, es = p.meta_train, dataclasses.replace(p.es, generations=generations)
     setting = Setting(
-        rnn=load_group(KCapRNNParams, "kcap_rnn", PARAMS),
-        stab=load_group(StabiliserParams, "stabilisers", PARAMS),
-        rules=load_group(RuleParams, "rules", PARAMS),
-        meta=meta,
-        es=dataclasses.replace(load_group(ESParams, "es", PARAMS), generations=generations),
-        hebbian=load_group(HebbianParams, "train_hebbian", PARAMS),
-        evaluate=load_group(EvaluateParams, "evaluate", PARAMS),
-        compare=load_group(CompareParams, "meta_compare", PARAMS),
+        p.kcap_rnn, p.stabilisers, p.rules, meta, es, p.train_hebbian, p.evaluate, p.meta_compare
     )
-    data = load_group(DataParams, "data", PARAMS)
-    arrays = {d: make_dataset(d, data).arrays() for d in meta.datasets}
+    arrays = {d: make_dataset(d, p.data).arrays() for d in meta.datasets}
     points = {d: training_points(a) for d, a in arrays.items()}
     meta_data = MetaData({d: x for d, (x, _) in points.items()}, {d: y for d, (_, y) in points.items()})
     targets = {d: Target(a["x"], a["y"], a["is_test"], a["z"]) for d, a in arrays.items()}
