@@ -45,3 +45,12 @@ def test_closure_follows_imports_inside_functions() -> None:
     """A lazy import counts: `runtime.configure` imports params inside the function."""
     assert "src/metahebb/params/__init__.py" in closure("src/metahebb/runtime.py")
     assert not GUARDS & closure("stages/meta_compare.py")
+
+
+def test_the_deps_fixer_agrees_with_this_test():
+    """`python tests/fix_dvc_deps.py` on the committed dvc.yaml changes nothing (it is what the README
+    tells a newcomer to run after adding a module)."""
+    from fix_dvc_deps import fix
+
+    text = (ROOT / "dvc.yaml").read_text()
+    assert fix(text) == text
