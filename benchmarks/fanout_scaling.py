@@ -31,9 +31,7 @@ PARAMS = REPO / "params.yaml"
 def runs(count: int, generations: int) -> list[Run]:
     p = load_params(PARAMS)
     meta, es = p.meta_train, dataclasses.replace(p.es, generations=generations)
-    setting = Setting(
-        p.kcap_rnn, p.stabilisers, p.rules, meta, es, p.train_hebbian, p.evaluate, p.meta_compare
-    )
+    setting = dataclasses.replace(Setting.of(p), es=es)
     arrays = {d: make_dataset(d, p.data).arrays() for d in meta.datasets}
     points = {d: training_points(a) for d, a in arrays.items()}
     meta_data = MetaData({d: x for d, (x, _) in points.items()}, {d: y for d, (_, y) in points.items()})

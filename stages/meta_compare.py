@@ -49,17 +49,7 @@ def main(argv: list[str]) -> None:
     params = p.meta_compare
     require_choice("variant", variant, (params.leave_one_out if held_out else params.variants).names)
     device = configure(p.runtime.threads, p.runtime.device)
-    setting = Setting(
-        p.kcap_rnn,
-        p.stabilisers,
-        p.rules,
-        p.meta_train,
-        p.es,
-        p.train_hebbian,
-        p.evaluate,
-        params,
-        str(device),
-    )
+    setting = Setting.of(p, str(device))
     data, digits_input = p.data, p.generalisation.digits_input
     workers = Workers.from_params(p.runtime)
 

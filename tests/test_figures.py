@@ -28,6 +28,7 @@ EVALUATE = {
     "svm_kernel": "rbf",
     "svm_c": 1.0,
     "seed": 0,
+    "neighbours": 5,
 }
 
 

@@ -42,6 +42,7 @@ from metahebb.params import (
     HebbianParams,
     KCapRNNParams,
     MetaParams,
+    Params,
     RuleParams,
     StabiliserParams,
     parse_variant,
@@ -65,6 +66,21 @@ class Setting:
     compare: CompareParams
     device: str = "cpu"
 
+    @classmethod
+    def of(cls, p: Params, device: str = "cpu") -> Setting:
+        """The groups of the params root that a comparison reads."""
+        return cls(
+            p.kcap_rnn,
+            p.stabilisers,
+            p.rules,
+            p.meta_train,
+            p.es,
+            p.train_hebbian,
+            p.evaluate,
+            p.meta_compare,
+            device,
+        )
+
 
 def seeded(setting: Setting, optimizer: str, objective: str, meta_seed: int) -> Setting:
     """The setting of one meta-training run: its optimiser and objective, every meta seed offset."""
@@ -78,6 +94,21 @@ def seeded(setting: Setting, optimizer: str, objective: str, meta_seed: int) -> 
     )
 
 
+def score_features(
+    train: list[np.ndarray], test: list[np.ndarray], target: Target, evaluate: EvaluateParams, emd: bool
+) -> dict[str, list[float]]:
+    """Per seed of features (train, test): SVM accuracy at each label count, and the EMD to the true
+    latents if `emd` (and the target has them). Any features: a rule's code, its states, the input."""
+    split = target.split()
+    scores: dict[str, list[float]] = {}
+    for tr, te in zip(train, test, strict=True):
+        for key, acc in svm_accuracy_vs_labels(tr, te, split, evaluate).items():
+            scores.setdefault(f"svm_{key}", []).append(acc)
+        if emd and target.z is not None:
+            scores.setdefault("emd", []).append(latent_emd(te, split.z_test, evaluate))
+    return scores
+
+
 def score_rule(
     rule: Rule, target: Target, setting: Setting, name: str = ""
 ) -> dict[str, dict[str, list[float]]]:
@@ -88,20 +119,9 @@ def score_rule(
     result = train_hebbian(
         target.x, target.is_test, rule, setting.rnn, setting.stab, hebbian, name=name, device=setting.device
     )
-    train, test = result.views["last"]
-    split = target.split()
-    scores: dict[str, list[float]] = {}
-    for s in range(len(train)):
-        for key, acc in svm_accuracy_vs_labels(train[s], test[s], split, evaluate).items():
-            scores.setdefault(f"svm_{key}", []).append(acc)
-        if target.z is not None:
-            scores.setdefault("emd", []).append(latent_emd(test[s], split.z_test, evaluate))
-        scores.setdefault("codes", []).append(result.collapse[s]["distinct_codes_last"])
-    concat: dict[str, list[float]] = {}
-    for tr, te in zip(*result.views["concat"], strict=True):
-        for key, acc in svm_accuracy_vs_labels(tr, te, split, evaluate).items():
-            concat.setdefault(f"svm_{key}", []).append(acc)
-    return {"last": scores, "concat": concat}
+    last = score_features(*result.views["last"], target, evaluate, emd=True)
+    last["codes"] = [c["distinct_codes_last"] for c in result.collapse]
+    return {"last": last, "concat": score_features(*result.views["concat"], target, evaluate, emd=False)}
 
 
 def pool(runs: list[dict[str, list[float]]]) -> dict[str, dict[str, float]]:

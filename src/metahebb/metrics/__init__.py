@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from metahebb.metrics import emd, svm
+from metahebb.metrics import emd, neighbourhood, svm
 from metahebb.metrics.split import Split
 from metahebb.params import EvaluateParams
 
@@ -20,6 +20,7 @@ Metric = Callable[[np.ndarray, np.ndarray, Split, EvaluateParams], dict[str, flo
 METRICS: dict[str, Metric] = {
     "emd": emd.metric,
     "svm_acc": svm.metric,
+    "neighbourhood": neighbourhood.metric,
 }
 
 __all__ = ["METRICS", "Metric", "Split"]

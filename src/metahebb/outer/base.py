@@ -38,4 +38,18 @@ class Groups:
 class Optimiser(Protocol):
     """An outer loop, built once from its groups (`from_groups`); `train` returns the rule's theta."""
 
-    def train(self, rule: Rule, data: MetaData, checkpoint: Path | None = None) -> MetaResult: ...
+    def train(self, rule: Rule, data: MetaData, checkpoint: str | Path | None = None) -> MetaResult: ...
+
+
+@dataclass(frozen=True)
+class FromGroups:
+    """What every optimiser is built from: the groups, where to run, how often to log. A subclass
+    writes only `train`, reading its own group from `self.groups`."""
+
+    groups: Groups
+    device: torch.device | str = "cpu"
+    log_every: int = 50
+
+    @classmethod
+    def from_groups(cls, groups: Groups, device: torch.device | str = "cpu", log_every: int = 50):  # noqa: ANN206
+        return cls(groups, device, log_every)

@@ -38,7 +38,7 @@ from metahebb.kcap_rnn import Network, forward, init_network
 from metahebb.meta_data import MetaData, split_data
 from metahebb.objectives import OBJECTIVES, ObjectiveBatch, objective_loss
 from metahebb.objectives.labels import labelled_first
-from metahebb.outer.base import Groups, MetaResult
+from metahebb.outer.base import FromGroups, MetaResult
 from metahebb.outer.population import CandidateRule, flatten, unflatten
 from metahebb.params import ESParams, KCapRNNParams, MetaParams, StabiliserParams
 from metahebb.plasticity import plastic_step
@@ -124,6 +124,18 @@ class Fitness:
         return torch.randperm(len(self.parts.val_y[d]), generator=gen)[: self.val_size]
 
 
+def log_generation(done: int, total: int, history: dict[str, list[float]], elapsed: float) -> None:
+    log.info(
+        "generation %d/%d, median fitness %.4f, sigma %.4f, elapsed %.0fs, eta %.0fs",
+        done,
+        total,
+        history["fitness_median"][-1],
+        history["sigma"][-1],
+        elapsed,
+        elapsed / done * (total - done),  # mean seconds per generation so far
+    )
+
+
 def es_train(
     data: MetaData,
     rule: Rule,
@@ -163,16 +175,7 @@ def es_train(
         history["fitness_median"].append(float(np.median(values)))
         history["sigma"].append(float(strategy.sigma))
         if log_every and ((g + 1) % log_every == 0 or g + 1 == es.generations):
-            elapsed = time.perf_counter() - started
-            log.info(
-                "generation %d/%d, median fitness %.4f, sigma %.4f, elapsed %.0fs, eta %.0fs",
-                g + 1,
-                es.generations,
-                history["fitness_median"][-1],
-                strategy.sigma,
-                elapsed,
-                elapsed / (g + 1) * (es.generations - g - 1),  # mean seconds per generation so far
-            )
+            log_generation(g + 1, es.generations, history, time.perf_counter() - started)
     # Start and end judged on the same fresh draw, with more networks than a generation's.
     mean = torch.from_numpy(np.asarray(strategy.result.xfavorite))[None]
     judge = Fitness(
@@ -188,22 +191,10 @@ def es_train(
 
 
 @dataclass(frozen=True)
-class ESOptimiser:
+class ESOptimiser(FromGroups):
     """CMA-ES over whole inner trainings; reads `es`, and `meta_train`'s objective and split."""
-
-    rnn: KCapRNNParams
-    stab: StabiliserParams
-    meta: MetaParams
-    es: ESParams
-    device: torch.device | str = "cpu"
-    log_every: int = 25
-
-    @classmethod
-    def from_groups(
-        cls, groups: Groups, device: torch.device | str = "cpu", log_every: int = 50
-    ) -> ESOptimiser:
-        return cls(groups.rnn, groups.stab, groups.meta, groups.es, device, log_every // 2)
 
     def train(self, rule: Rule, data: MetaData, checkpoint: str | Path | None = None) -> MetaResult:
         """(No checkpoints: a run is minutes, and the fan-out reruns only the runs it lost.)"""
-        return es_train(data, rule, self.rnn, self.stab, self.meta, self.es, self.device, self.log_every)
+        g = self.groups
+        return es_train(data, rule, g.rnn, g.stab, g.meta, g.es, self.device, self.log_every // 2)

@@ -45,7 +45,7 @@ from metahebb.kcap_rnn import Network, forward, init_network
 from metahebb.meta_data import MetaData, split_data
 from metahebb.objectives import OBJECTIVES, ObjectiveBatch, objective_loss
 from metahebb.objectives.labels import labelled_first
-from metahebb.outer.base import Groups, MetaResult
+from metahebb.outer.base import FromGroups, MetaResult
 from metahebb.outer.checkpoint import fingerprint, resume, save
 from metahebb.params import KCapRNNParams, MetaParams, StabiliserParams
 from metahebb.plasticity import plastic_step
@@ -246,30 +246,11 @@ def meta_train(
 
 
 @dataclass(frozen=True)
-class GradientOptimiser:
+class GradientOptimiser(FromGroups):
     """Adam through the rule's updates; reads `meta_train` (and the inner model's groups)."""
 
-    rnn: KCapRNNParams
-    stab: StabiliserParams
-    meta: MetaParams
-    device: torch.device | str = "cpu"
-    log_every: int = 50
-
-    @classmethod
-    def from_groups(
-        cls, groups: Groups, device: torch.device | str = "cpu", log_every: int = 50
-    ) -> GradientOptimiser:
-        return cls(groups.rnn, groups.stab, groups.meta, device, log_every)
-
     def train(self, rule: Rule, data: MetaData, checkpoint: str | Path | None = None) -> MetaResult:
+        g = self.groups
         return meta_train(
-            data.x,
-            rule,
-            self.rnn,
-            self.stab,
-            self.meta,
-            self.log_every,
-            self.device,
-            checkpoint,
-            labels=data.y,
+            data.x, rule, g.rnn, g.stab, g.meta, self.log_every, self.device, checkpoint, labels=data.y
         )

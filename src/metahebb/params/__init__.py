@@ -81,10 +81,11 @@ class Params:
 def parse_params(raw: dict, path: str | Path = "params.yaml") -> Params:
     """Every group of the parsed file `raw`, validated."""
     groups = {"datasets": load_datasets(path, raw)}
+    types = typing.get_type_hints(Params)
     for f in dataclasses.fields(Params)[1:]:
         if f.name not in raw:
             raise ParamError(f"{f.name}: missing group in {path}")
-        groups[f.name] = parse_group(typing.get_type_hints(Params)[f.name], raw[f.name], f.name)
+        groups[f.name] = parse_group(types[f.name], raw[f.name], f.name)
     return Params(**groups)
 
 

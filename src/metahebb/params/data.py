@@ -87,6 +87,8 @@ class EvaluateParams:
     svm_kernel: str = field(metadata=spec(choices=("rbf", "linear")))
     svm_c: float = field(metadata=spec(gt=0.0))
     seed: int = field(metadata=spec(ge=0, le=MAX_SEED))
+    # k of trustworthiness and continuity (metrics/neighbourhood.py)
+    neighbours: int = field(default=10, metadata=spec(ge=1, le=1000))
 
     def check(self, prefix: str) -> None:
         for n in self.svm_labels:

@@ -48,6 +48,10 @@ class RuleParams:
     max_step: float = field(default=0.0, metadata=spec(ge=0.0))
     residual_gain: float = field(default=1.0, metadata=spec(ge=0.0))
     attention_dim: int = field(default=4, metadata=spec(ge=1, le=256))  # rank d of the attention rule
+    softhebb_lr: float = field(default=0.01, metadata=spec(ge=0.0))
+    krotov_lr: float = field(default=0.01, metadata=spec(ge=0.0))
+    # strength of the anti-Hebbian step of the strongest non-firing neuron (Krotov & Hopfield's delta)
+    krotov_delta: float = field(default=0.4, metadata=spec(ge=0.0, le=10.0))
 
     def check(self, prefix: str) -> None:
         if self.max_step > 0 and self.init_step >= self.max_step:

@@ -13,9 +13,11 @@ from metahebb.params import RuleParams
 from metahebb.rules.attention import AttentionRule
 from metahebb.rules.base import MATRICES, Rule, Synapses, synapses_of
 from metahebb.rules.hebb import HebbRule
+from metahebb.rules.krotov import KrotovRule
 from metahebb.rules.learned import LearnedRule
 from metahebb.rules.none import NoRule
 from metahebb.rules.oja import OjaRule
+from metahebb.rules.softhebb import SoftHebbRule
 from metahebb.rules.table import TableRule
 
 
@@ -28,6 +30,8 @@ RULES: dict[str, Callable[[RuleParams, int], Rule]] = {
     "none": lambda p, T: NoRule(),
     "hebb": lambda p, T: HebbRule(p.hebb_lr),
     "oja": lambda p, T: OjaRule(p.oja_lr),
+    "softhebb": lambda p, T: SoftHebbRule(p.softhebb_lr),
+    "krotov": lambda p, T: KrotovRule(p.krotov_lr, p.krotov_delta),
     "learned": lambda p, T: _learned(p, T, neighbours=0),
     "learned_extended": lambda p, T: _learned(p, T, neighbours=p.neighbours),
     "table": lambda p, T: TableRule(T, p.hebb_lr),
