@@ -176,7 +176,8 @@ def test_command_prints_valid_or_one_line_per_problem(raw, tmp_path):
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.splitlines() == [
         "error: extras: unknown group; accepted groups are datasets, runtime, data, backprop, evaluate, "
-        "kcap_rnn, stabilisers, rules, meta_train, train_hebbian, semi_supervised, generalisation, es, meta_compare",
+        "kcap_rnn, stabilisers, rules, meta_train, es, train_hebbian, semi_supervised, generalisation, meta_compare, "
+        "baselines, confirm",
         "error: kcap_rnn.k=99: must be < m=64 (and >= 1)",
         "error: generalisation.rule='learned': meta_train does not train it; accepted values are one of "
         "learned_extended",

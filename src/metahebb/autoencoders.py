@@ -39,13 +39,16 @@ class PopulationLinear(nn.Module):
 
 
 class MLPAutoencoder(nn.Module):
-    def __init__(self, n_in: int, hidden: int, activation: str, seeds: list[int]) -> None:
+    def __init__(
+        self, n_in: int, hidden: int, activation: str, seeds: list[int], last: int | None = None
+    ) -> None:
         super().__init__()
         self.act = ACTIVATIONS[activation]
+        widths = [n_in, hidden, hidden, hidden if last is None else last]
         self.layers = nn.ModuleList(
-            [PopulationLinear(n_in if i == 0 else hidden, hidden, seeds, salt=i) for i in range(3)]
+            [PopulationLinear(widths[i], widths[i + 1], seeds, salt=i) for i in range(3)]
         )
-        self.out = PopulationLinear(hidden, n_in, seeds, salt=9)
+        self.out = PopulationLinear(widths[3], n_in, seeds, salt=9)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         states, h = [], x
@@ -53,6 +56,17 @@ class MLPAutoencoder(nn.Module):
             h = self.act(layer(h))
             states.append(h)
         return self.out(h), states
+
+
+class BottleneckAutoencoder(MLPAutoencoder):
+    """The MLP with a narrow h3 (`backprop.bottleneck`, 2 by default): a latent of the true latents'
+    dimension, used as it is, so no PCA or normalisation has to choose which 2D view of a wide
+    layer is compared with the truth."""
+
+    def __init__(
+        self, n_in: int, hidden: int, activation: str, seeds: list[int], bottleneck: int = 2
+    ) -> None:
+        super().__init__(n_in, hidden, activation, seeds, last=bottleneck)
 
 
 class RNNAutoencoder(nn.Module):
@@ -72,8 +86,16 @@ class RNNAutoencoder(nn.Module):
         return self.out(h), states
 
 
-ARCHITECTURES: dict[str, type[nn.Module]] = {"mlp": MLPAutoencoder, "rnn": RNNAutoencoder}
+ARCHITECTURES: dict[str, type[nn.Module]] = {
+    "mlp": MLPAutoencoder,
+    "rnn": RNNAutoencoder,
+    "mlp2d": BottleneckAutoencoder,
+}
 
 
-def make_autoencoder(arch: str, n_in: int, hidden: int, activation: str, seeds: list[int]) -> nn.Module:
+def make_autoencoder(
+    arch: str, n_in: int, hidden: int, activation: str, seeds: list[int], bottleneck: int = 2
+) -> nn.Module:
+    if arch == "mlp2d":
+        return BottleneckAutoencoder(n_in, hidden, activation, seeds, bottleneck)
     return ARCHITECTURES[arch](n_in, hidden, activation, seeds)

@@ -33,7 +33,7 @@ def train_autoencoders(
     seeds = params.seeds
     x = torch.as_tensor(x_train, device=device)
     n, d = x.shape
-    model = make_autoencoder(arch, d, params.hidden, params.activation, seeds).to(device)
+    model = make_autoencoder(arch, d, params.hidden, params.activation, seeds, params.bottleneck).to(device)
     optimizer = (torch.optim.Adam if params.optimizer == "adam" else torch.optim.SGD)(
         model.parameters(), lr=params.lr
     )

@@ -13,47 +13,20 @@ largest allocation); the command's per-class label check draws the datasets, so 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import typing
 from pathlib import Path
 from typing import Any
 
 from metahebb.consistency import cross_group_problems
 from metahebb.limits import limit_problems
-from metahebb.params import (
-    BackpropParams,
-    CompareParams,
-    DataParams,
-    ESParams,
-    EvaluateParams,
-    GeneralisationParams,
-    HebbianParams,
-    KCapRNNParams,
-    MetaParams,
-    ParamError,
-    RuleParams,
-    RuntimeParams,
-    SemiSupervisedParams,
-    StabiliserParams,
-    key_name,
-    load_datasets,
-    parse_group,
-)
+from metahebb.params import ParamError, Params, key_name, load_datasets, parse_group
 from metahebb.params_file import clip, read_params_file
 
+# Every group of the params root, in its order: the schema has one list of groups, not two.
 GROUPS: dict[str, type] = {
-    "runtime": RuntimeParams,
-    "data": DataParams,
-    "backprop": BackpropParams,
-    "evaluate": EvaluateParams,
-    "kcap_rnn": KCapRNNParams,
-    "stabilisers": StabiliserParams,
-    "rules": RuleParams,
-    "meta_train": MetaParams,
-    "train_hebbian": HebbianParams,
-    "semi_supervised": SemiSupervisedParams,
-    "generalisation": GeneralisationParams,
-    "es": ESParams,
-    "meta_compare": CompareParams,
+    f.name: typing.get_type_hints(Params)[f.name] for f in dataclasses.fields(Params) if f.name != "datasets"
 }
 TOP_LEVEL = ("datasets", *GROUPS)
 

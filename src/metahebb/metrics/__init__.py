@@ -19,6 +19,7 @@ Metric = Callable[[np.ndarray, np.ndarray, Split, EvaluateParams], dict[str, flo
 
 METRICS: dict[str, Metric] = {
     "emd": emd.metric,
+    "emd_scale": emd.scale_metric,
     "svm_acc": svm.metric,
     "neighbourhood": neighbourhood.metric,
 }

@@ -10,6 +10,7 @@ latent changes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -81,3 +82,11 @@ def mapped_clouds(
 
 def metric(train: np.ndarray, test: np.ndarray, split: Split, params: EvaluateParams) -> dict[str, float]:
     return {"emd": latent_emd(test, split.z_test, params)}
+
+
+def scale_metric(
+    train: np.ndarray, test: np.ndarray, split: Split, params: EvaluateParams
+) -> dict[str, float]:
+    """A second reading beside `evaluate.emd_normalise`: one overall scale per cloud (`scale`), which
+    keeps the anisotropy a z-score removes, then the same alignment and cost."""
+    return {"emd_scale": latent_emd(test, split.z_test, dataclasses.replace(params, emd_normalise="scale"))}

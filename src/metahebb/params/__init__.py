@@ -56,6 +56,7 @@ from metahebb.params.schema import (
     require_choice,
     spec,
 )
+from metahebb.params.study import BaselinesParams, ConfirmParams
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class Params:
     semi_supervised: SemiSupervisedParams
     generalisation: GeneralisationParams
     meta_compare: CompareParams
+    baselines: BaselinesParams
+    confirm: ConfirmParams
 
 
 def parse_params(raw: dict, path: str | Path = "params.yaml") -> Params:
@@ -113,7 +116,8 @@ def __getattr__(name: str) -> tuple[str, ...]:
 
 
 __all__ = [
-    "DATASET_NAMES", "MAX_SEED", "READOUT_RULES", "TARGET_NAMES", "BackpropParams", "CompareParams",
+    "DATASET_NAMES", "MAX_SEED", "READOUT_RULES", "TARGET_NAMES", "BackpropParams", "BaselinesParams",
+    "CompareParams", "ConfirmParams",
     "DataParams", "ESParams", "EvaluateParams", "GeneralisationParams", "HebbianParams", "KCapRNNParams",
     "MetaParams", "ParamError", "Params", "RuleParams", "RuntimeParams", "SemiSupervisedParams",
     "StabiliserParams", "VariantLists", "check_label_counts", "check_objective", "key_name", "load_datasets",

@@ -62,7 +62,9 @@ class DataParams:
 
 @dataclass(frozen=True)
 class BackpropParams:
-    architectures: list[str] = field(metadata=spec(choices=("mlp", "rnn"), nonempty=True, unique=True))
+    architectures: list[str] = field(
+        metadata=spec(choices=("mlp", "rnn", "mlp2d"), nonempty=True, unique=True)
+    )
     hidden: int = field(metadata=spec(ge=1, le=4096))
     latent_layer: int = field(metadata=spec(ge=1, le=3))
     activation: str = field(metadata=spec(choices=("tanh", "relu", "elu", "sigmoid")))
@@ -72,6 +74,7 @@ class BackpropParams:
     batch_size: int = field(metadata=spec(ge=1))
     seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))
     plateau_rel_mse: float = field(metadata=spec(gt=0.0, le=1.0))
+    bottleneck: int = field(default=2, metadata=spec(ge=1, le=64))  # width of mlp2d's last hidden layer h3
 
 
 @dataclass(frozen=True)

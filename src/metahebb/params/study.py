@@ -1,0 +1,48 @@
+"""Groups of the study's fair references and its confirmatory data draws (issue 14)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from metahebb import names
+from metahebb.params.inner import RuleParams
+from metahebb.params.schema import MAX_SEED, ParamError, spec
+
+
+def tunable_rules() -> tuple[str, ...]:
+    """Fixed rules with a learning rate `rules.<rule>_lr` to tune."""
+    fields = {f.name for f in dataclasses.fields(RuleParams)}
+    return tuple(r for r in names.fixed_rules() if f"{r}_lr" in fields)
+
+
+@dataclass(frozen=True)
+class BaselinesParams:
+    """Fixed rules tuned on the validation split (learning rate x homeostasis rate x epochs), each
+    grid point judged by the few-label SVM of meta_compare.labels; `none` without homeostasis."""
+
+    rules: list[str] = field(metadata=spec(choices=tunable_rules, unique=True))
+    lrs: list[float] = field(metadata=spec(gt=0.0, le=10.0, nonempty=True, unique=True))
+    # 0 = homeostasis off
+    homeostasis_rates: list[float] = field(metadata=spec(ge=0.0, le=1.0, nonempty=True, unique=True))
+    epochs: list[int] = field(metadata=spec(ge=1, le=10_000, nonempty=True, unique=True))
+    seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))  # search networks
+
+
+@dataclass(frozen=True)
+class ConfirmParams:
+    """Fresh data draws never used in development: draw i is (data_seeds[i], projection_seeds[i])."""
+
+    data_seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))
+    projection_seeds: list[int] = field(metadata=spec(ge=0, le=MAX_SEED, nonempty=True, unique=True))
+
+    def check(self, prefix: str) -> None:
+        if len(self.data_seeds) != len(self.projection_seeds):
+            raise ParamError(
+                f"{prefix}.projection_seeds: {len(self.projection_seeds)} given for "
+                f"{len(self.data_seeds)} data_seeds; accepted: one per data seed"
+            )
+
+    @property
+    def draws(self) -> list[tuple[int, int]]:
+        return list(zip(self.data_seeds, self.projection_seeds, strict=True))
