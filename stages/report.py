@@ -10,10 +10,11 @@ import logging
 from pathlib import Path
 
 from metahebb import figures, stage
-from metahebb.artifacts import load_table, load_text, save_figure, save_table, save_text
+from metahebb.artifacts import load_text, save_figure, save_table, save_text
 from metahebb.claims import check_claims
 from metahebb.compare_report import comparison_markdown, default_variant
-from metahebb.inference_report import reference_accuracy, run_level_section
+from metahebb.inference_inputs import collapsed_runs, confirmatory, development, label_budgets
+from metahebb.inference_report import run_level_section
 from metahebb.params import load_params
 from metahebb.report_inputs import (
     accuracy_grid,
@@ -22,6 +23,7 @@ from metahebb.report_inputs import (
     load_comparison,
     load_metrics,
     load_semi_supervised,
+    reference_accuracy,
     revision,
 )
 from metahebb.report_sections import report_markdown
@@ -66,14 +68,14 @@ def main(argv: list[str]) -> None:
         table_figure=bool(tables),
     )
 
+    n_train = p.data.n_samples - round(p.data.n_samples * p.data.test_fraction)
+    notes = label_budgets(p, dict.fromkeys(meta.datasets, n_train))
+    notes += ["", "Collapsed runs (development draw):", "", *collapsed_runs(p)]
     run_level, tests = run_level_section(
-        {v: load_table(f"metrics/meta_compare/runs/{v}.csv", ("value",)) for v in compare.variants.names},
-        compare.variants.gradient + compare.variants.es,
-        compare.variants.fixed,
-        reference_accuracy(metrics.evaluate, datasets, "raw", compare.labels),
-        reference_accuracy(metrics.evaluate, datasets, "rnn", compare.labels),
+        development(p, reference_accuracy(metrics.evaluate, datasets, "rnn", compare.labels)),
+        confirmatory(p),
         [ds for ds in datasets if ds in compare.targets],
-        compare.labels,
+        notes,
     )
     save_table("metrics/inference/tests.csv", tests)
     text = report_markdown(

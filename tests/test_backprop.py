@@ -52,3 +52,11 @@ def test_plateau_flag(params, x):
     assert stuck.plateau.all()
     states = hidden_states(stuck.model, x[:7], 2, torch.device("cpu"))
     assert [s.shape for s in states] == [(2, 7, 8)] * 3
+
+
+def test_the_bottleneck_autoencoder_has_a_latent_of_its_width():
+    model = make_autoencoder("mlp2d", 10, 16, "tanh", [0, 1], bottleneck=2)
+    out, states = model(torch.randn(2, 7, 10))
+    assert out.shape == (2, 7, 10) and [s.shape[-1] for s in states] == [16, 16, 2]
+    same = make_autoencoder("mlp", 10, 16, "tanh", [0, 1])
+    torch.testing.assert_close(model.layers[0].weight, same.layers[0].weight)  # the same seeded init up to h2

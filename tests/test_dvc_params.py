@@ -35,14 +35,25 @@ CASES = [
     (
         "evaluate.svm_c",
         2.0,
-        ("evaluate_", "figures", "generalisation", "semi_supervised", "meta_compare_", "report"),
+        (
+            "evaluate_",
+            "figures",
+            "generalisation",
+            "semi_supervised",
+            "meta_compare_",
+            "baselines",
+            "confirm",
+            "report",
+        ),
     ),
     (
         "meta_compare.meta_seeds",
         [0],
         ("meta_compare_gradient@", "meta_compare_es@", "meta_compare_loo_", "report"),
     ),
-    ("data.noise", 0.1, ("make_data@", "report")),
+    ("data.noise", 0.1, ("make_data@", "confirm", "report")),  # confirm makes its draws in memory
+    ("baselines.lrs", [0.02], ("baselines", "report")),
+    ("confirm.data_seeds", [102], ("confirm", "report")),
 ]
 
 

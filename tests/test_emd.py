@@ -59,3 +59,29 @@ def test_a_distorted_latent_scores_worse_than_a_linear_one(moons, params):
 def test_solver_iteration_limit_is_an_error_not_a_silent_value(moons):
     with pytest.raises(RuntimeError, match="emd_max_iter"):
         emd(moons, moons[::-1] + 1.0, max_iter=10)
+
+
+def test_neighbourhoods_kept_score_one_and_a_shuffle_scores_less(params):
+    from metahebb.metrics.neighbourhood import neighbourhood_scores
+
+    rng = np.random.default_rng(0)
+    truth = rng.normal(size=(120, 2))
+    params = dataclasses.replace(params, emd_points=100, neighbours=5)
+    kept = neighbourhood_scores(truth @ np.array([[0.0, 3.0], [-3.0, 0.0]]), truth, params)  # rotated, scaled
+    assert kept["trustworthiness"] == pytest.approx(1.0) and kept["continuity"] == pytest.approx(1.0)
+    squashed = neighbourhood_scores(truth @ np.array([[3.0, 1.0], [0.0, 0.2]]), truth, params)
+    assert squashed["trustworthiness"] < 0.95  # unlike the z-scored EMD, it sees an anisotropic map
+    lost = neighbourhood_scores(rng.permutation(truth), truth, params)
+    assert lost["trustworthiness"] < 0.7 and lost["continuity"] < 0.7
+
+
+def test_the_scale_reading_sees_anisotropy_the_zscore_removes(params):
+    from metahebb.metrics.emd import latent_emd
+
+    rng = np.random.default_rng(1)
+    truth = rng.normal(size=(200, 2))
+    squashed = truth * np.array([1.0, 0.1])
+    zscore = dataclasses.replace(params, emd_normalise="zscore")
+    scale = dataclasses.replace(params, emd_normalise="scale")
+    assert latent_emd(squashed, truth, zscore) == pytest.approx(0.0, abs=1e-6)
+    assert latent_emd(squashed, truth, scale) > 0.1

@@ -66,7 +66,10 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
         for model in ["raw", "true", *params["backprop"]["architectures"], *rules]:
             scores = json.loads((workdir / f"metrics/evaluate/{ds}/{model}.json").read_text())
             for view in scores.values():
-                assert 0.0 <= view["emd"]["mean"] < 10.0
+                assert 0.0 <= view["emd"]["mean"] < 10.0 and 0.0 <= view["emd_scale"]["mean"] < 10.0
+                assert all(
+                    0.0 <= view["neighbourhood"][k]["mean"] <= 1.0 for k in ("trustworthiness", "continuity")
+                )
                 assert set(view["svm_acc"]) == {"n2", "n8", "nall"}
                 assert all(0.0 <= v["mean"] <= 1.0 for v in view["svm_acc"].values())
         for arch in params["backprop"]["architectures"]:
@@ -111,7 +114,15 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
         assert all(
             0.0 <= cell[f"svm_n{n}"]["mean"] <= 1.0 for cell in held.values() for n in compare["labels"]
         )
+    baselines = json.loads((workdir / "metrics/baselines.json").read_text())
+    assert set(baselines) == {*(f"{r}-tuned" for r in params["baselines"]["rules"]), "none-static", "raw"}
+    assert set(baselines["hebb-tuned"]["chosen"]) == {"last", "concat"}
+    confirm = json.loads((workdir / "metrics/confirm.json").read_text())
+    assert {"backprop-rnn", "raw", *(f"loo/{v}" for v in compare["leave_one_out"]["es"])} <= set(confirm)
+    draws = len(params["confirm"]["data_seeds"])
+    assert all(len(s["draws"]) == draws for s in confirm["raw"]["last"]["circles"].values())
     report = (workdir / "reports/report.md").read_text()
+    assert "#### Confirmatory" in report and "labelled validation points" in report
     assert report.count("| **") == len(CLAIMS) and "## Parameters" in report  # one verdict per claim
     assert "- Main target" in report and "| circles | table-es-labels_ce |" in report
     for figure in ("semi_supervised", "generalisation", "table_rules"):
@@ -127,7 +138,16 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
     finally:
         (workdir / "params.yaml").write_text(original)
     # the SVM's C is read by evaluate and by the stages that fit the same SVM as a reference
-    readers = ("evaluate_", "figures", "generalisation", "semi_supervised", "meta_compare", "report")
+    readers = (
+        "evaluate_",
+        "figures",
+        "generalisation",
+        "semi_supervised",
+        "meta_compare",
+        "baselines",
+        "confirm",
+    )
+    readers += ("report",)
     assert any(s.startswith("evaluate_") for s in stale) and all(s.startswith(readers) for s in stale), stale
 
 

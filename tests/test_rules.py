@@ -268,3 +268,37 @@ def test_in_place_update_without_gradient_is_the_same_arithmetic(name):
 def test_none_says_it_changes_nothing():
     assert not make_rule("none", RULE_PARAMS, T).changes_weights
     assert all(make_rule(n, RULE_PARAMS, T).changes_weights for n in RULE_NAMES if n != "none")
+
+
+def tiny_synapses(pre: list[float], post: list[float], weight: list[list[float]]) -> Synapses:
+    """One network, one sample, one step: pre (J,), post firing (I,), weights (I, J)."""
+    return Synapses(
+        torch.tensor(pre)[None, None, None], torch.tensor(post)[None, None, None], torch.tensor(weight)[None],
+        pre_binary=False, post_binary=True,
+    )  # fmt: skip
+
+
+def test_softhebb_moves_a_firing_neurons_weights_towards_its_input_and_decays_along_them():
+    s = tiny_synapses([1.0, 2.0], [1.0, 0.0], [[0.5, 0.0], [0.3, 0.4]])
+    delta = make_rule("softhebb", dataclasses.replace(RULE_PARAMS, softhebb_lr=0.1), T).delta("in", s)
+    u = 0.5 * 1.0 + 0.0 * 2.0  # neuron 0's own current
+    expected = torch.tensor([[0.1 * (1.0 - u * 0.5), 0.1 * (2.0 - u * 0.0)], [0.0, 0.0]])  # silent: no change
+    torch.testing.assert_close(delta[0], expected)
+
+
+def test_krotov_pushes_the_strongest_silent_neuron_away():
+    # neurons 1 and 2 are silent; neuron 2 has the larger current (0.9 > 0.1): it learns anti-Hebbian
+    s = tiny_synapses([1.0, 0.0], [1.0, 0.0, 0.0], [[0.5, 0.0], [0.1, 0.0], [0.9, 0.0]])
+    params = dataclasses.replace(RULE_PARAMS, krotov_lr=0.1, krotov_delta=0.5)
+    delta = make_rule("krotov", params, T).delta("in", s)[0]
+    torch.testing.assert_close(delta[0], torch.tensor([0.1 * (1.0 - 0.5 * 0.5), 0.0]))
+    torch.testing.assert_close(delta[1], torch.zeros(2))
+    torch.testing.assert_close(delta[2], torch.tensor([-0.1 * 0.5 * (1.0 - 0.9 * 0.9), 0.0]))
+
+
+@pytest.mark.parametrize("name", ["softhebb", "krotov"])
+def test_competitive_rules_learn_the_readout_by_the_delta_rule(name):
+    _, syn = signals()
+    lr = {"softhebb": {"softhebb_lr": 0.03}, "krotov": {"krotov_lr": 0.03}}[name]
+    rule = make_rule(name, dataclasses.replace(RULE_PARAMS, **lr), T)
+    torch.testing.assert_close(rule.delta("out", syn["out"]), HebbRule(0.03).delta("out", syn["out"]))

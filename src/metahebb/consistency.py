@@ -233,6 +233,21 @@ def _report_needs(g: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _fresh_draws(g: dict[str, Any]) -> list[str]:
+    """A confirmatory draw must be one development never saw: no seed of `data` reused."""
+    if not {"confirm", "data"} <= set(g):
+        return []
+    confirm, data = g["confirm"], g["data"]
+    return [
+        f"confirm.{key}: {used} is data.{field}, the development draw; accepted: seeds never used in development"
+        for key, field, seeds, used in (
+            ("data_seeds", "seed", confirm.data_seeds, data.seed),
+            ("projection_seeds", "projection_seed", confirm.projection_seeds, data.projection_seed),
+        )
+        if used in seeds
+    ]
+
+
 def cross_group_problems(g: dict[str, Any], with_data: bool = False) -> list[str]:
     """One line per inconsistency between the parsed groups `g` (those that parsed)."""
     return [
@@ -241,4 +256,5 @@ def cross_group_problems(g: dict[str, Any], with_data: bool = False) -> list[str
         *_meta_compare(g),
         *_label_counts(g, with_data),
         *_report_needs(g),
+        *_fresh_draws(g),
     ]

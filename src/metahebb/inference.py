@@ -7,8 +7,9 @@ network seeds; a fixed rule (`none`, `hebb`) is scored on the same seeds, so the
 difference d_r = mean_s(variant_{r,s} - baseline_s) is paired on networks, shuffles and SVM draws.
 
 - "beats": a one-sided one-sample t-test of d_r > 0 (scipy.stats.ttest_1samp, df = R - 1).
-- "within `margin` of backprop": non-inferiority, a one-sided t-test of d_r + margin > 0 with
-  d_r = variant_r - backprop (the backprop RNN's mean over its seeds, a constant here).
+- "within `margin` of backprop": equivalence by two one-sided tests (TOST): d_r + margin > 0 and
+  d_r - margin < 0, each a one-sided t-test, p = the larger of the two; d_r = variant_r - backprop
+  RNN (its mean over its seeds on the same draw). The one-sided non-inferiority half is kept too.
 - Holm's step-down correction over the whole family the report states (every variant x dataset x
   label count x baseline), so "some variant somewhere" is not a free win.
 
@@ -37,9 +38,11 @@ def holm(pvalues: list[float]) -> list[float]:
 
 
 def run_scores(table: pd.DataFrame, target: str, score: str, view: str = "last") -> np.ndarray:
-    """(R, S) scores of one variant's runs on one target, from a `compare.run_table` frame."""
+    """(R, S) scores of one variant's runs on one target, from a `compare.run_table` frame; with a
+    `draw` column (the confirmatory tables) the columns are every (draw, network seed)."""
     rows = table[(table.target == target) & (table.score == score) & (table.view == view)]
-    wide = rows.pivot(index="run", columns="seed_index", values="value")
+    columns = ["draw", "seed_index"] if "draw" in rows.columns else "seed_index"
+    wide = rows.pivot_table(index="run", columns=columns, values="value", aggfunc="first", sort=True)
     return wide.to_numpy(dtype=float)
 
 
@@ -52,7 +55,7 @@ class Comparison:
     score: str
     against: str
     differences: np.ndarray  # (R,): per run, mean over network seeds of variant - reference
-    margin: float = 0.0  # > 0: non-inferiority (variant > reference - margin)
+    margin: float = 0.0  # > 0: within `margin` (equivalence by TOST; `p_noninferior`: the lower half)
 
     @property
     def mean(self) -> float:
@@ -69,10 +72,22 @@ class Comparison:
 
     @property
     def p(self) -> float:
-        d = self.differences + self.margin
-        if len(d) < 2 or np.allclose(d, d[0]):  # no spread (one run, or identical rules): no test,
-            return 1.0  # so nothing is shown
-        return float(stats.ttest_1samp(d, 0.0, alternative="greater").pvalue)
+        """Superiority (margin 0), or TOST equivalence: the larger p of the two one-sided tests."""
+        if self.margin == 0:
+            return one_sided(self.differences, "greater")
+        return max(self.p_noninferior, one_sided(self.differences - self.margin, "less"))
+
+    @property
+    def p_noninferior(self) -> float:
+        return one_sided(self.differences + self.margin, "greater")
+
+
+def one_sided(d: np.ndarray, alternative: str) -> float:
+    """scipy's one-sample t-test of mean(d) against 0; no spread (one run, or identical rules): no
+    test, so nothing is shown (p = 1)."""
+    if len(d) < 2 or np.allclose(d, d[0]):
+        return 1.0
+    return float(stats.ttest_1samp(d, 0.0, alternative=alternative).pvalue)
 
 
 def paired_differences(variant: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -84,7 +99,7 @@ def family(tests: list[Comparison], alpha: float = 0.05) -> pd.DataFrame:
     """The tests as rows with Holm-adjusted p-values over all of them and the verdict at `alpha`."""
     adjusted = holm([t.p for t in tests])
     columns = ["variant", "target", "score", "against", "runs", "mean_difference", "ci_low", "ci_high"]
-    columns += ["margin", "p", "p_holm", "holds"]
+    columns += ["margin", "p_noninferior", "p", "p_holm", "holds"]
     rows = [
         {
             "variant": t.variant,
@@ -96,6 +111,7 @@ def family(tests: list[Comparison], alpha: float = 0.05) -> pd.DataFrame:
             "ci_low": t.interval[0],
             "ci_high": t.interval[1],
             "margin": t.margin,
+            "p_noninferior": t.p_noninferior,  # margin 0: the superiority test itself
             "p": t.p,
             "p_holm": q,
             "holds": bool(q < alpha),

@@ -104,3 +104,12 @@ def drawn_tables(params: CompareParams, rules: RuleParams, T: int) -> dict[str, 
         rule.load_state_dict(load_theta(f"data/meta_compare/{variant}.pt", rule.state_dict(), at))
         tables[variant] = {m: rule.tabulate(m) for m in MATRICES}
     return tables
+
+
+def reference_accuracy(evaluate: dict, datasets: list[str], model: str, labels: list[int]) -> dict:
+    """Mean SVM test accuracy of a reference model's first view per dataset and label count."""
+    out = {}
+    for ds in datasets:
+        view = next(iter(evaluate[model][ds].values()))["svm_acc"]
+        out[ds] = {n: np.float64(view[f"n{n}"]["mean"]) for n in labels}
+    return out
