@@ -6,8 +6,8 @@ Each reference is judged as a meta_compare variant is (same targets, network see
 SVM draws), so the run-level tests of the report pair them with every variant
 (src/metahebb/baselines.py says how the tuning is fair). Writes metrics/baselines.json (per
 reference: the chosen settings and pooled scores), metrics/baselines/runs/<name>.csv (every score
-per network seed, as meta_compare's) and metrics/baselines/tuning/<rule>.csv (every grid point's
-validation score).
+per network seed, as meta_compare's) and metrics/baselines/tuning/<name>.csv (every grid point's
+or ES candidate's validation score).
 """
 
 from __future__ import annotations
@@ -39,8 +39,7 @@ def main(argv: list[str]) -> None:
     for job, ref in zip(jobs, references, strict=True):
         save_table(f"metrics/baselines/runs/{job.name}.csv", run_table({job.name: ref.result}))
         if ref.search:
-            rule = job.name.removesuffix("-tuned")
-            save_table(f"metrics/baselines/tuning/{rule}.csv", pd.DataFrame(ref.search))
+            save_table(f"metrics/baselines/tuning/{job.name}.csv", pd.DataFrame(ref.search))
         metrics[job.name] = {
             "chosen": {view: dataclasses.asdict(c) for view, c in ref.chosen.items()},
             "last": {t: pool([ref.result.scores[t]]) for t in targets},

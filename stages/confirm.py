@@ -16,7 +16,7 @@ import pandas as pd
 
 from metahebb import stage
 from metahebb.artifacts import load_json, load_torch, save_json, save_table
-from metahebb.baselines import UNTUNED, reference_names
+from metahebb.baselines import UNTUNED, reference_names, reference_rule
 from metahebb.compare import Setting
 from metahebb.confirm import Job, as_config, run_job, summary
 from metahebb.fanout import Workers, run_jobs
@@ -40,7 +40,7 @@ def main(argv: list[str]) -> None:
     tuned = load_json("metrics/baselines.json")
     for name in reference_names(p.baselines):
         chosen = None if name in UNTUNED else as_config(tuned[name]["chosen"])
-        jobs.append(Job(name, "", name.removesuffix("-tuned"), None, chosen, *common))
+        jobs.append(Job(name, "", reference_rule(name), None, chosen, *common))
     jobs.append(Job("backprop-rnn", "", "", None, None, *common, backprop=p.backprop))
     loo = []  # a leave-one-out run is judged on its held-out dataset alone
     for variant in p.meta_compare.leave_one_out.names:

@@ -67,7 +67,7 @@ def test_every_reference_is_judged_like_a_variant_and_reproducibly():
     data, targets = tiny_data()
     setting = tiny_setting()
     names = reference_names(PARAMS)
-    assert names == ["hebb-tuned", "none-static", "raw"]
+    assert names == ["hebb-tuned", "hebb-es", "none-static", "raw"]
     refs = {n: run_job(Job(n, data, targets, setting, PARAMS)) for n in names}
     tuned = refs["hebb-tuned"]
     assert len(tuned.search) == 2 * len(grid(PARAMS)) and set(tuned.chosen) == {"last", "concat"}
@@ -82,6 +82,15 @@ def test_every_reference_is_judged_like_a_variant_and_reproducibly():
     assert len(set(raw)) == 1  # the raw input has no network seed
     again = run_job(Job("hebb-tuned", data, targets, setting, PARAMS))
     assert again.result.scores == tuned.result.scores and again.chosen == tuned.chosen
+    searched = refs["hebb-es"]  # the ES ablation: one meta-training's budget, Hebb's rate and schedule
+    es = setting.es
+    budget = es.generations * es.population * es.networks_per_dataset // len(PARAMS.seeds)
+    assert len(searched.search) >= 2 * budget and {r["view"] for r in searched.search} == {"last", "concat"}
+    for view, config in searched.chosen.items():
+        assert config.lr == setting.rules.hebb_lr and config.epochs == setting.hebbian.epochs
+        top = max((r for r in searched.search if r["view"] == view), key=lambda r: r["score"])
+        assert config.gains == (top["gain_in"], top["gain_rec"], top["gain_out"])
+        assert config.homeostasis_rate == top["homeostasis_rate"]
 
 
 def test_none_static_turns_homeostasis_off(monkeypatch):

@@ -25,7 +25,8 @@ CASES = [
     (
         "es.generations",
         3,
-        ("meta_train@", "generalisation", "meta_compare_es@", "meta_compare_loo_es@", "report"),
+        # baselines: the budget of its ES ablation is one ES meta-training's
+        ("meta_train@", "generalisation", "meta_compare_es@", "meta_compare_loo_es@", "baselines", "report"),
     ),
     (
         "meta_train.lr",

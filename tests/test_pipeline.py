@@ -115,8 +115,10 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
             0.0 <= cell[f"svm_n{n}"]["mean"] <= 1.0 for cell in held.values() for n in compare["labels"]
         )
     baselines = json.loads((workdir / "metrics/baselines.json").read_text())
-    assert set(baselines) == {*(f"{r}-tuned" for r in params["baselines"]["rules"]), "none-static", "raw"}
-    assert set(baselines["hebb-tuned"]["chosen"]) == {"last", "concat"}
+    tuned = {*(f"{r}-tuned" for r in params["baselines"]["rules"])}
+    assert set(baselines) == {*tuned, "hebb-es", "none-static", "raw"}
+    assert set(baselines["hebb-tuned"]["chosen"]) == set(baselines["hebb-es"]["chosen"]) == {"last", "concat"}
+    assert len(baselines["hebb-es"]["chosen"]["last"]["gains"]) == 3
     confirm = json.loads((workdir / "metrics/confirm.json").read_text())
     assert {"backprop-rnn", "raw", *(f"loo/{v}" for v in compare["leave_one_out"]["es"])} <= set(confirm)
     draws = len(params["confirm"]["data_seeds"])

@@ -14,7 +14,10 @@ SVM draws. Two untuned references join them: `none` without homeostasis (random 
 k-cap mixing alone) and the raw input (an SVM on x; the same value for every network seed).
 
 Budget: one ES meta-training trains generations x population x datasets = 3000 networks for
-es.epochs each; the default grid trains 36 x 3 x 2 = 216 per rule for 3-30 epochs: a tenth of it.
+es.epochs each; the default grid trains 72 x 3 x 2 = 432 per rule for 3-30 epochs: a seventh of it.
+
+One more reference, `hebb-es`, is the ES ablation of the table rule (src/metahebb/gain_search.py):
+CMA-ES over Hebb's three step gains and the homeostasis rate only, scored like a grid point.
 """
 
 from __future__ import annotations
@@ -27,15 +30,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from metahebb import gain_search
 from metahebb.compare import RunResult, Setting, score_features, score_rule
 from metahebb.generalisation import Target
 from metahebb.meta_data import MetaData, validation_split
 from metahebb.params import BaselinesParams
-from metahebb.rules import make_rule
+from metahebb.rules import Rule, make_rule
 
 log = logging.getLogger("baselines")
 
 UNTUNED = ("none-static", "raw")  # `none` without homeostasis; an SVM on the raw input
+SEARCHED = f"{gain_search.ABLATED}-es"  # the ES ablation of the table rule
+VIEWS = ("last", "concat")
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,7 @@ class Config:
     lr: float
     homeostasis_rate: float  # 0: homeostasis off
     epochs: int
+    gains: tuple[float, ...] = (1.0, 1.0, 1.0)  # of the change of M_in, M_rec, M_out (the ES ablation)
 
 
 def grid(params: BaselinesParams) -> list[Config]:
@@ -67,6 +74,15 @@ def configured(setting: Setting, rule: str, config: Config, seeds: list[int] | N
     )
 
 
+def built(rule: str, config: Config, setting: Setting) -> tuple[Rule, Setting]:
+    """The rule at `config` and the setting it trains with."""
+    run = configured(setting, rule, config)
+    rule_fn = make_rule(rule, run.rules, run.rnn.T)
+    if config.gains != Config.gains:
+        rule_fn = gain_search.Scaled(rule_fn, config.gains)
+    return rule_fn, run
+
+
 def validation_targets(data: MetaData, fraction: float, seed: int) -> dict[str, Target]:
     """Per meta-training dataset: its training points, the validation part playing the test part."""
     targets = {}
@@ -78,18 +94,31 @@ def validation_targets(data: MetaData, fraction: float, seed: int) -> dict[str, 
     return targets
 
 
+def validation_score(
+    rule: str, config: Config, targets: dict[str, Target], setting: Setting, seeds: list[int]
+) -> dict[str, float]:
+    """Per view: the mean few-label SVM accuracy over validation targets and search networks."""
+    rule_fn, run = built(rule, config, setting)
+    run = dataclasses.replace(run, compare=dataclasses.replace(run.compare, seeds=seeds))
+    views = [score_rule(rule_fn, t, run) for t in targets.values()]
+    return {
+        view: float(
+            np.mean(
+                [v for s in views for key, vals in s[view].items() if key.startswith("svm_") for v in vals]
+            )
+        )
+        for view in VIEWS
+    }
+
+
 def search(rule: str, data: MetaData, setting: Setting, params: BaselinesParams) -> list[dict]:
     """Every grid point's validation score per view: rows (lr, homeostasis_rate, epochs, view, score)."""
     targets = validation_targets(data, setting.meta.validation_fraction, setting.meta.seed)
     rows = []
     for config in grid(params):
-        run = configured(setting, rule, config, seeds=params.seeds)
-        views = [score_rule(make_rule(rule, run.rules, run.rnn.T), t, run) for t in targets.values()]
-        for view in ("last", "concat"):
-            accuracies = [
-                v for s in views for key, vals in s[view].items() if key.startswith("svm_") for v in vals
-            ]
-            rows.append({**dataclasses.asdict(config), "view": view, "score": float(np.mean(accuracies))})
+        scores = validation_score(rule, config, targets, setting, params.seeds)
+        point = {"lr": config.lr, "homeostasis_rate": config.homeostasis_rate, "epochs": config.epochs}
+        rows += [{**point, "view": view, "score": scores[view]} for view in VIEWS]
     return rows
 
 
@@ -99,20 +128,42 @@ def best(rows: list[dict], view: str) -> Config:
     return Config(top["lr"], top["homeostasis_rate"], top["epochs"])
 
 
+def searched(
+    data: MetaData, setting: Setting, params: BaselinesParams
+) -> tuple[list[dict], dict[str, Config]]:
+    """The ES ablation: (every candidate's rows, the best candidate per view), one meta-training's budget."""
+    rule, lr = gain_search.ABLATED, getattr(setting.rules, f"{gain_search.ABLATED}_lr")
+    targets = validation_targets(data, setting.meta.validation_fraction, setting.meta.seed)
+
+    def config(gains: tuple[float, ...], rate: float) -> Config:
+        return Config(lr, rate, setting.hebbian.epochs, gains)
+
+    def score(gains: tuple[float, ...], rate: float) -> dict[str, float]:
+        return validation_score(rule, config(gains, rate), targets, setting, params.seeds)
+
+    es = setting.es
+    budget = es.generations * es.population * es.networks_per_dataset // len(params.seeds)
+    rows = gain_search.search(score, setting.stab.homeostasis_rate, budget, es.seed)
+    return rows, {view: config(*gain_search.best(rows, view)) for view in VIEWS}
+
+
 def tuned(
-    rule: str, data: MetaData, targets: dict[str, Target], setting: Setting, params: BaselinesParams
+    name: str, data: MetaData, targets: dict[str, Target], setting: Setting, params: BaselinesParams
 ) -> tuple[RunResult, list[dict], dict[str, Config]]:
-    """(the tuned rule judged on every target, the search table, the chosen config per view)."""
+    """(the tuned reference `name` judged on every target, the search table, the chosen config per view)."""
     start = time.perf_counter()
-    rows = search(rule, data, setting, params)
-    chosen = {view: best(rows, view) for view in ("last", "concat")}
-    log.info("%s: tuned in %.0fs: %s", rule, time.perf_counter() - start, chosen)
+    rule = reference_rule(name)
+    if name == SEARCHED:
+        rows, chosen = searched(data, setting, params)
+    else:
+        rows = search(rule, data, setting, params)
+        chosen = {view: best(rows, view) for view in VIEWS}
+    log.info("%s: tuned in %.0fs: %s", name, time.perf_counter() - start, chosen)
     scored = {}
     for config in dict.fromkeys(chosen.values()):
-        run = configured(setting, rule, config)
-        rule_fn = make_rule(rule, run.rules, run.rnn.T)
+        rule_fn, run = built(rule, config, setting)
         scored[config] = {
-            t: score_rule(rule_fn, target, run, f"{rule}-tuned -> {t}") for t, target in targets.items()
+            t: score_rule(rule_fn, target, run, f"{name} -> {t}") for t, target in targets.items()
         }
     last = {t: v["last"] for t, v in scored[chosen["last"]].items()}
     concat = {t: v["concat"] for t, v in scored[chosen["concat"]].items()}
@@ -160,12 +211,21 @@ class Reference:
 
 
 def reference_names(params: BaselinesParams) -> list[str]:
-    return [f"{r}-tuned" for r in params.rules] + list(UNTUNED)
+    return [f"{r}-tuned" for r in params.rules] + [SEARCHED] + list(UNTUNED)
+
+
+def reference_rule(name: str) -> str:
+    """The registered rule a tuned reference runs (`hebb-tuned`, `hebb-es` -> `hebb`)."""
+    return gain_search.ABLATED if name == SEARCHED else name.removesuffix("-tuned")
+
+
+def config_of(chosen: dict) -> Config:
+    """A `Config` from its JSON form (metrics/baselines.json)."""
+    return Config(**{**chosen, "gains": tuple(chosen.get("gains", Config.gains))})
 
 
 def run_job(job: Job) -> Reference:
     """A pure function of `job`, so the fan-out may run the references anywhere, in any order."""
     if job.name in UNTUNED:
         return Reference(untuned(job.name, job.targets, job.setting), [], {})
-    rule = job.name.removesuffix("-tuned")
-    return Reference(*tuned(rule, job.data, job.targets, job.setting, job.params))
+    return Reference(*tuned(job.name, job.data, job.targets, job.setting, job.params))

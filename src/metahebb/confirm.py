@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from metahebb.backprop import hidden_states, train_autoencoders
-from metahebb.baselines import UNTUNED, Config, configured, untuned
+from metahebb.baselines import UNTUNED, Config, built, config_of, untuned
 from metahebb.compare import RunResult, Setting, run_table, score_features, score_rule
 from metahebb.datasets import digits, make_dataset
 from metahebb.generalisation import Target
@@ -88,8 +88,7 @@ def _judge(job: Job, targets: dict[str, Target]) -> RunResult:
     if job.chosen:
         views = {}
         for view, config in job.chosen.items():
-            run = configured(job.setting, job.rule, config)
-            rule = make_rule(job.rule, run.rules, run.rnn.T)
+            rule, run = built(job.rule, config, job.setting)
             views[view] = {t: score_rule(rule, v, run)[view] for t, v in targets.items()}
         return RunResult(views["last"], views["concat"], None, 0.0, {})
     rule: Rule = make_rule(job.rule, job.setting.rules, job.setting.rnn.T, theta=job.theta)
@@ -125,4 +124,4 @@ def summary(table: pd.DataFrame) -> dict:
 
 
 def as_config(chosen: dict) -> dict[str, Config]:
-    return {view: Config(**c) for view, c in chosen.items()}
+    return {view: config_of(c) for view, c in chosen.items()}
