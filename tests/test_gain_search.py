@@ -42,6 +42,8 @@ def test_the_search_space_is_log_gains_and_a_log_rate_at_most_one():
     assert gains == (1.0, 1.0, 1.0) and math.isclose(rate, 0.05)
     gains, rate = gain_search.decode(np.array([100.0, -100.0, math.log(2.0), 3.0]))
     assert np.allclose(gains, (1e3, 1e-3, 2.0)) and rate == 1.0
+    _, rate = gain_search.decode(gain_search.start(0.0))  # homeostasis at rate 0: start at the floor
+    assert math.isclose(rate, gain_search.RATE_FLOOR)
     assert gain_search.generations(40, 8) == 5 and gain_search.generations(41, 8) == 6
     assert gain_search.generations(1, 8) == 1
 

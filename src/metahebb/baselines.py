@@ -74,9 +74,11 @@ def configured(setting: Setting, rule: str, config: Config, seeds: list[int] | N
     )
 
 
-def built(rule: str, config: Config, setting: Setting) -> tuple[Rule, Setting]:
-    """The rule at `config` and the setting it trains with."""
-    run = configured(setting, rule, config)
+def built(
+    rule: str, config: Config, setting: Setting, seeds: list[int] | None = None
+) -> tuple[Rule, Setting]:
+    """The rule at `config` and the setting it trains with (on network `seeds`, if given)."""
+    run = configured(setting, rule, config, seeds)
     rule_fn = make_rule(rule, run.rules, run.rnn.T)
     if config.gains != Config.gains:
         rule_fn = gain_search.Scaled(rule_fn, config.gains)
@@ -98,8 +100,7 @@ def validation_score(
     rule: str, config: Config, targets: dict[str, Target], setting: Setting, seeds: list[int]
 ) -> dict[str, float]:
     """Per view: the mean few-label SVM accuracy over validation targets and search networks."""
-    rule_fn, run = built(rule, config, setting)
-    run = dataclasses.replace(run, compare=dataclasses.replace(run.compare, seeds=seeds))
+    rule_fn, run = built(rule, config, setting, seeds)
     views = [score_rule(rule_fn, t, run) for t in targets.values()]
     return {
         view: float(

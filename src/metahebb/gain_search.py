@@ -26,6 +26,7 @@ from metahebb.rules import MATRICES, Rule, Synapses
 ABLATED = "hebb"  # the rule the table rule starts from
 SIGMA = 1.0  # initial search step, in natural-log units of each gain and of the homeostasis rate
 LOG_BOUNDS = (math.log(1e-3), math.log(1e3))  # of a gain; the homeostasis rate is at most 1
+RATE_FLOOR = 1e-3  # the search starts here if homeostasis is configured at rate 0 (log scale has no 0)
 
 
 class Scaled(Rule):
@@ -48,8 +49,8 @@ def decode(x: np.ndarray) -> tuple[tuple[float, ...], float]:
 
 
 def start(homeostasis_rate: float) -> np.ndarray:
-    """Hebb as configured: unit gains and the configured homeostasis rate."""
-    return np.array([0.0, 0.0, 0.0, math.log(homeostasis_rate)])
+    """Hebb as configured: unit gains and the configured homeostasis rate (at least RATE_FLOOR)."""
+    return np.array([0.0, 0.0, 0.0, math.log(max(homeostasis_rate, RATE_FLOOR))])
 
 
 def generations(budget: int, popsize: int) -> int:
