@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,11 @@ import yaml
 
 torch.set_num_threads(1)
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+# A shell's background job (`make test &`, nohup) starts with SIGINT ignored, and every stage the
+# tests fork or spawn would inherit that, so the Ctrl-C tests would see a stage run on. Restore
+# Python's handler: the stages then get SIGINT as a user's terminal delivers it.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parents[1]
 
