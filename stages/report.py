@@ -56,7 +56,7 @@ def main(argv: list[str]) -> None:
     title = f"SVM test accuracy, {general.labels} labels, `{general.rule}` rule"
     grid = accuracy_grid(metrics.matrix, general.targets)
     save("generalisation.png", figures.generalisation_heatmap(grid, title))
-    tables = drawn_tables(compare, p.rules, p.kcap_rnn.T)
+    tables = drawn_tables(compare, p.rules, p.kcap_rnn.T, p.tasks.variants)
     if tables:
         save("table_rules.png", figures.rule_tables(tables))
     comparison = comparison_markdown(

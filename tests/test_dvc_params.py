@@ -26,7 +26,15 @@ CASES = [
         "es.generations",
         3,
         # baselines: the budget of its ES ablation is one ES meta-training's
-        ("meta_train@", "generalisation", "meta_compare_es@", "meta_compare_loo_es@", "baselines", "report"),
+        (
+            "meta_train@",
+            "generalisation",
+            "meta_compare_es@",
+            "meta_compare_loo_es@",
+            "baselines",
+            "meta_tasks@",
+            "report",
+        ),  # fmt: skip
     ),
     (
         "meta_train.lr",
@@ -44,17 +52,19 @@ CASES = [
             "meta_compare_",
             "baselines",
             "confirm",
+            "meta_tasks@",
             "report",
         ),
     ),
     (
         "meta_compare.meta_seeds",
         [0],
-        ("meta_compare_gradient@", "meta_compare_es@", "meta_compare_loo_", "report"),
+        ("meta_compare_gradient@", "meta_compare_es@", "meta_compare_loo_", "meta_tasks@", "report"),
     ),
-    ("data.noise", 0.1, ("make_data@", "confirm", "report")),  # confirm makes its draws in memory
+    ("data.noise", 0.1, ("make_data@", "confirm", "meta_tasks@", "report")),  # both draw in memory
     ("baselines.lrs", [0.02], ("baselines", "report")),
-    ("confirm.data_seeds", [102], ("confirm", "report")),
+    ("confirm.data_seeds", [102], ("confirm", "meta_tasks@", "report")),
+    ("tasks.noise", 0.3, ("meta_tasks@", "report")),  # the task distribution reruns nothing else
 ]
 
 

@@ -123,7 +123,16 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
     assert {"backprop-rnn", "raw", *(f"loo/{v}" for v in compare["leave_one_out"]["es"])} <= set(confirm)
     draws = len(params["confirm"]["data_seeds"])
     assert all(len(s["draws"]) == draws for s in confirm["raw"]["last"]["circles"].values())
+    for variant in params["tasks"]["variants"]:
+        tasks = json.loads((workdir / f"metrics/meta_tasks/{variant}.json").read_text())
+        assert tasks["meta_runs"] == len(compare["meta_seeds"]) and tasks["labels_seen_per_run"] > 0
+        assert set(tasks["targets"]) == set(compare["targets"])  # judged on every target
+        assert all(
+            0.0 <= c[f"svm_n{n}"]["mean"] <= 1.0 for c in tasks["targets"].values() for n in compare["labels"]
+        )
+        assert (workdir / f"data/meta_tasks/{variant}.pt").exists()
     report = (workdir / "reports/report.md").read_text()
+    assert all(f"| {v}@tasks | digits |" in report for v in params["tasks"]["variants"])
     assert "#### Confirmatory" in report and "labelled validation points" in report
     assert report.count("| **") == len(CLAIMS) and "## Parameters" in report  # one verdict per claim
     assert "- Main target" in report and "| circles | table-es-labels_ce |" in report
@@ -148,6 +157,7 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
         "meta_compare",
         "baselines",
         "confirm",
+        "meta_tasks",
     )
     readers += ("report",)
     assert any(s.startswith("evaluate_") for s in stale) and all(s.startswith(readers) for s in stale), stale

@@ -118,6 +118,15 @@ CASES = [
         {"meta_compare.leave_one_out": {"fixed": [], "gradient": [], "es": []}},
         "meta_compare.leave_one_out: every list is empty, but the report stage depends on",
     ),
+    # the task distribution (issue 15)
+    (
+        {"tasks.variants": ["table-gradient-paper"]},
+        "tasks.variants: 'table-gradient-paper'; accepted: <rule>-es-",
+    ),
+    ({"tasks.variants": ["hebb"]}, "tasks.variants: 'hebb'; accepted: <rule>-es-<objective>"),
+    ({"tasks.families": ["mixture", "moons"]}, "tasks.families"),
+    ({"tasks.n_samples": 30}, "tasks.n_samples=30: its validation part"),
+    ({"tasks.nonlinear": 1.5}, "tasks.nonlinear"),
 ]
 
 
@@ -177,7 +186,7 @@ def test_command_prints_valid_or_one_line_per_problem(raw, tmp_path):
     assert result.stderr.splitlines() == [
         "error: extras: unknown group; accepted groups are datasets, runtime, data, backprop, evaluate, "
         "kcap_rnn, stabilisers, rules, meta_train, es, train_hebbian, semi_supervised, generalisation, meta_compare, "
-        "baselines, confirm",
+        "baselines, confirm, tasks",
         "error: kcap_rnn.k=99: must be < m=64 (and >= 1)",
         "error: generalisation.rule='learned': meta_train does not train it; accepted values are one of "
         "learned_extended",

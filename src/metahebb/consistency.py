@@ -134,6 +134,8 @@ def _objectives(g: dict[str, Any]) -> set[str]:
     found = {g["meta_train"].objective} if "meta_train" in g else set()
     if "meta_compare" in g:
         found |= {parse_variant(v)[2] for v in g["meta_compare"].variants.names} - {None}
+    if "tasks" in g:
+        found |= {parse_variant(v)[2] for v in g["tasks"].variants}
     return found
 
 
@@ -164,6 +166,27 @@ def _meta_compare(g: dict[str, Any]) -> list[str]:
                 f"meta_compare.leave_one_out: meta_train.datasets={meta.datasets} leaves nothing to "
                 "meta-train on without one of them"
             )
+    return problems
+
+
+def _tasks(g: dict[str, Any]) -> list[str]:
+    """A generated task's validation part must hold the labelled draw and points to score it on."""
+    if not {"tasks", "meta_train"} <= set(g):
+        return []
+    tasks, meta, problems = g["tasks"], g["meta_train"], []
+    for variant in tasks.variants:
+        try:
+            check_objective("meta_train", "es", parse_variant(variant)[2], meta.objective_labels)
+        except ParamError as err:
+            problems.append(f"tasks.variants: {variant!r}: {err}")
+    n_val = round(meta.validation_fraction * tasks.n_samples)
+    needed = max(meta.objective_labels + 2, 4)
+    if n_val < needed or tasks.n_samples - n_val < 2:
+        problems.append(
+            f"tasks.n_samples={tasks.n_samples}: its validation part (meta_train.validation_fraction="
+            f"{meta.validation_fraction}) has {n_val} points and the inner part {tasks.n_samples - n_val}; "
+            f"accepted: a validation part of >= {needed} (meta_train.objective_labels + 2) and an inner part of >= 2"
+        )
     return problems
 
 
@@ -254,6 +277,7 @@ def cross_group_problems(g: dict[str, Any], with_data: bool = False) -> list[str
         *_datasets_made(g),
         *_rules_trained(g),
         *_meta_compare(g),
+        *_tasks(g),
         *_label_counts(g, with_data),
         *_report_needs(g),
         *_fresh_draws(g),

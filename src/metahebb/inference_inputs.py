@@ -1,11 +1,11 @@
-"""What the run-level tests are judged on, read from the run tables of meta_compare, baselines and
-confirm; and how many labelled points each variant's meta-training saw."""
+"""What the run-level tests are judged on, read from the run tables of meta_compare, meta_tasks,
+baselines and confirm; and how many labelled points each variant's meta-training saw."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from metahebb.artifacts import load_table
+from metahebb.artifacts import load_json, load_table
 from metahebb.inference_report import Evidence
 from metahebb.params import LABEL_OBJECTIVES, Params, parse_variant
 
@@ -40,6 +40,19 @@ def variant_tables(p: Params, main: str, loo: str) -> dict[str, dict[str, pd.Dat
     return out
 
 
+TASKS = "@tasks"  # a tasks variant's name in the report: meta-trained on generated tasks only
+
+
+def task_tables(p: Params, table: str) -> dict[str, dict[str, pd.DataFrame]]:
+    """Per tasks variant (`<variant>@tasks`), its run table for every target: no point or label of
+    any target reached its meta-training (`metahebb.tasks`), so it is judged on all of them."""
+    out = {}
+    for v in p.tasks.variants:
+        frame = load_table(table.format(v), REQUIRED)
+        out[v + TASKS] = {t: frame for t in p.meta_compare.targets}
+    return out
+
+
 def references(p: Params, folder: str, fixed_folder: str) -> dict[str, pd.DataFrame]:
     """`none` (with homeostasis, as meta_compare runs it), then every baseline of `metahebb.baselines`."""
     from metahebb.baselines import reference_names
@@ -61,7 +74,8 @@ def constant_table(values: dict[str, dict[int, float]]) -> pd.DataFrame:
 
 def development(p: Params, backprop_rnn: dict[str, dict[int, float]]) -> Evidence:
     return Evidence(
-        variant_tables(p, "metrics/meta_compare/runs/{}.csv", "metrics/meta_compare_loo/runs/{}.csv"),
+        variant_tables(p, "metrics/meta_compare/runs/{}.csv", "metrics/meta_compare_loo/runs/{}.csv")
+        | task_tables(p, "metrics/meta_tasks/runs/{}.csv"),
         references(p, "metrics/baselines/runs", "metrics/meta_compare/runs"),
         constant_table(backprop_rnn),
         list(p.meta_compare.labels),
@@ -70,7 +84,8 @@ def development(p: Params, backprop_rnn: dict[str, dict[int, float]]) -> Evidenc
 
 def confirmatory(p: Params) -> Evidence:
     return Evidence(
-        variant_tables(p, "metrics/confirm/runs/{}.csv", "metrics/confirm/loo/runs/{}.csv"),
+        variant_tables(p, "metrics/confirm/runs/{}.csv", "metrics/confirm/loo/runs/{}.csv")
+        | task_tables(p, "metrics/meta_tasks/confirm/{}.csv"),
         references(p, "metrics/confirm/runs", "metrics/confirm/runs"),
         load_table("metrics/confirm/runs/backprop-rnn.csv", REQUIRED),
         list(p.meta_compare.labels),
@@ -94,15 +109,35 @@ def label_budgets(p: Params, n_train: dict[str, int]) -> list[str]:
             f"({', '.join(f'{d} {n}' for d, n in pool.items())}), {p.meta_train.objective_labels} per "
             f"network per step; judged by {judged}."
         )
-    return lines
+    return lines + task_budgets(p)
 
 
-def collapsed_runs(p: Params, main: str = "metrics/meta_compare/runs/{}.csv") -> list[str]:
+def task_budgets(p: Params) -> list[str]:
+    """One line per tasks variant: the labelled points of generated tasks its meta-training drew,
+    as its stage counted them (metrics/meta_tasks/<variant>.json)."""
+    seen = {
+        v: load_json(f"metrics/meta_tasks/{v}.json", ("labels_seen_per_run",))["labels_seen_per_run"]
+        for v in p.tasks.variants
+    }
+    return [
+        f"- `{v}{TASKS}`: {n} labelled points, all of generated tasks ({', '.join(p.tasks.families)}; "
+        f"{p.tasks.per_generation} fresh tasks per generation), none of any target; judged on every target."
+        for v, n in seen.items()
+    ]
+
+
+def collapsed_runs(
+    p: Params,
+    main: str = "metrics/meta_compare/runs/{}.csv",
+    tasks: str = "metrics/meta_tasks/runs/{}.csv",
+) -> list[str]:
     """Per meta-trained variant: its runs whose networks collapse (fewer than
     train_hebbian.collapse_codes distinct last-state codes on a target), named."""
     lines = []
-    for v in meta_trained(p):
-        table = load_table(main.format(v), REQUIRED)
+    tables = {v: main.format(v) for v in meta_trained(p)}
+    tables |= {v + TASKS: tasks.format(v) for v in p.tasks.variants}
+    for v, path in tables.items():
+        table = load_table(path, REQUIRED)
         codes = table[(table.view == "last") & (table.score == "codes")]
         low = codes[codes.value < p.train_hebbian.collapse_codes]
         runs = sorted(set(low.run))

@@ -7,7 +7,8 @@ Families, each Holm-corrected as a whole and printed in full:
   references are the fair ones (`metahebb.baselines`): `none` with and without homeostasis, the
   tuned fixed rules and an SVM on the raw input. A variant whose meta-training saw labels is
   judged on the 2D datasets only by its leave-one-dataset-out runs (and on digits, never
-  meta-trained on); without such runs it is judged on digits alone;
+  meta-trained on); without such runs it is judged on digits alone. A variant meta-trained on
+  generated tasks only (`<variant>@tasks`, `metahebb.tasks`) is judged on every target;
 - within `margin` of the backprop RNN autoencoder at the largest label count (TOST).
 
 The same families are built twice: on the development draw (exploratory: settings were chosen

@@ -9,6 +9,7 @@ optimiser or objective can fit the test set.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -70,3 +71,19 @@ def split_data(data: MetaData, fraction: float, seed: int) -> SplitData:
         val_x.append(x[v])
         val_y.append(y[v])
     return SplitData(inner, val_x, val_y)
+
+
+class Tasks(Protocol):
+    """What the `es` optimiser can meta-train on: SplitData per call, fixed or freshly drawn."""
+
+    def draw(self, gen: torch.Generator) -> SplitData: ...
+
+
+@dataclass(frozen=True)
+class FixedTasks:
+    """The meta-training datasets' split, the same at every call (draws nothing from `gen`)."""
+
+    parts: SplitData
+
+    def draw(self, gen: torch.Generator) -> SplitData:
+        return self.parts

@@ -1,7 +1,7 @@
 """The names each registry owns, asked of the registry itself when the schema checks a value.
 
-Adding a rule, an objective or an outer optimiser is one file plus one line in its registry
-(`rules/__init__.py`, `objectives/__init__.py`, `outer/__init__.py`); the params schema accepts
+Adding a rule, an objective, an outer optimiser or a task family is one file plus one line in its
+registry (`rules/__init__.py`, `objectives/__init__.py`, `outer/__init__.py`, `tasks/__init__.py`); the params schema accepts
 the new name without being told. A guard: it decides only which names a params file may use,
 never what a stage computes, so it is no stage's dependency (tests/import_closure.py). The
 imports are lazy: the registries load torch, which most of the schema does not need.
@@ -51,3 +51,10 @@ def gradient_free_objectives() -> tuple[str, ...]:
     from metahebb.objectives import OBJECTIVES
 
     return tuple(n for n, o in OBJECTIVES.items() if not o.differentiable)
+
+
+def task_families() -> tuple[str, ...]:
+    """Families of generated meta-training tasks (`metahebb.tasks`)."""
+    from metahebb.tasks import FAMILIES
+
+    return tuple(FAMILIES)

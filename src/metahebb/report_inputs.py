@@ -95,13 +95,20 @@ def backprop_accuracy(evaluate: dict, datasets: list[str]) -> dict:
     return {ds: next(iter(evaluate["rnn"][ds].values()))["svm_acc"] for ds in datasets if "rnn" in evaluate}
 
 
-def drawn_tables(params: CompareParams, rules: RuleParams, T: int) -> dict[str, dict]:
-    """The first meta seed's rule of every `table` variant, tabulated per matrix, for drawing."""
+def drawn_tables(
+    params: CompareParams, rules: RuleParams, T: int, task_variants: list[str] = ()
+) -> dict[str, dict]:
+    """The first meta seed's rule of every `table` variant, tabulated per matrix, for drawing; a
+    tasks variant (meta-trained on generated tasks, data/meta_tasks/) as `<variant>@tasks`."""
+    files = {v: f"data/meta_compare/{v}.pt" for v in params.variants.names}
+    files |= {f"{v}@tasks": f"data/meta_tasks/{v}.pt" for v in task_variants}
     tables = {}
-    for variant in [v for v in params.variants.names if v.startswith("table-")]:
+    for variant, path in files.items():
+        if not variant.startswith("table-"):
+            continue
         rule = make_rule("table", rules, T)
         at = ("thetas", f"seed{params.meta_seeds[0]}")
-        rule.load_state_dict(load_theta(f"data/meta_compare/{variant}.pt", rule.state_dict(), at))
+        rule.load_state_dict(load_theta(path, rule.state_dict(), at))
         tables[variant] = {m: rule.tabulate(m) for m in MATRICES}
     return tables
 

@@ -19,6 +19,9 @@ or networks, and each epoch's batches are gathered in one go. All candidates of 
 generation share the same fresh networks, batch orders and labelled draws (common random numbers:
 their differences are the rule's, not the draw's); each generation draws new ones from the seed.
 
+The data are the meta-training datasets' split (the same every generation), or a task
+distribution (`metahebb.tasks`) that draws fresh tasks for each generation from the same seed.
+
 The returned theta is CMA-ES's final mean, not the best single evaluation, which is biased by the
 luck of its draw. A candidate whose networks diverge (non-finite fitness) ranks last.
 """
@@ -35,7 +38,7 @@ import torch
 
 from metahebb.errors import DivergenceError
 from metahebb.kcap_rnn import Network, forward, init_network
-from metahebb.meta_data import MetaData, split_data
+from metahebb.meta_data import FixedTasks, MetaData, SplitData, Tasks, split_data
 from metahebb.objectives import OBJECTIVES, ObjectiveBatch, objective_loss
 from metahebb.objectives.labels import labelled_first
 from metahebb.outer.base import FromGroups, MetaResult
@@ -57,7 +60,7 @@ class Fitness:
     def __init__(
         self,
         rule: Rule,
-        data: MetaData,
+        data: MetaData | Tasks,
         rnn: KCapRNNParams,
         stab: StabiliserParams,
         meta: MetaParams,
@@ -65,15 +68,21 @@ class Fitness:
         device: torch.device | str = "cpu",
     ) -> None:
         self.rule, self.rnn, self.stab, self.meta, self.es, self.device = rule, rnn, stab, meta, es, device
-        self.parts = split_data(data, meta.validation_fraction, meta.seed)
+        fixed = isinstance(data, MetaData)
+        self.tasks = FixedTasks(split_data(data, meta.validation_fraction, meta.seed)) if fixed else data
         self.objective = OBJECTIVES[meta.objective]
-        datasets = len(self.parts.inner)
+        if fixed:  # known now (benchmarks read them); a distribution's come with each draw
+            self.parts = self.tasks.parts
+            self._sizes(self.parts)
+
+    def _sizes(self, parts: SplitData) -> None:
+        datasets = len(parts.inner)
         self.which = [
-            d for _ in range(es.networks_per_dataset) for d in range(datasets)
+            d for _ in range(self.es.networks_per_dataset) for d in range(datasets)
         ]  # network -> dataset
-        self.inner_size = min(len(x) for x in self.parts.inner)
-        self.val_size = min(len(x) for x in self.parts.val_x)
-        self.batch = min(es.batch_size, self.inner_size)
+        self.inner_size = min(len(x) for x in parts.inner)
+        self.val_size = min(len(x) for x in parts.val_x)
+        self.batch = min(self.es.batch_size, self.inner_size)
 
     def fit_points(self) -> int:
         if self.objective.uses_labels:
@@ -83,6 +92,8 @@ class Fitness:
     @torch.no_grad()
     def __call__(self, candidates: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         """Fitness (C,) of C parameter vectors (C, D); draws this round's networks and orders from `gen`."""
+        self.parts = self.tasks.draw(gen)  # the same data every call, or fresh tasks (`metahebb.tasks`)
+        self._sizes(self.parts)
         c, n = len(candidates), len(self.which)
         rule = CandidateRule(self.rule, unflatten(self.rule, candidates.to(self.device)), n)
         dims = self.parts.inner[0].shape[1]
@@ -137,7 +148,7 @@ def log_generation(done: int, total: int, history: dict[str, list[float]], elaps
 
 
 def es_train(
-    data: MetaData,
+    data: MetaData | Tasks,
     rule: Rule,
     rnn: KCapRNNParams,
     stab: StabiliserParams,
@@ -194,7 +205,7 @@ def es_train(
 class ESOptimiser(FromGroups):
     """CMA-ES over whole inner trainings; reads `es`, and `meta_train`'s objective and split."""
 
-    def train(self, rule: Rule, data: MetaData, checkpoint: str | Path | None = None) -> MetaResult:
+    def train(self, rule: Rule, data: MetaData | Tasks, checkpoint: str | Path | None = None) -> MetaResult:
         """(No checkpoints: a run is minutes, and the fan-out reruns only the runs it lost.)"""
         g = self.groups
         return es_train(data, rule, g.rnn, g.stab, g.meta, g.es, self.device, self.log_every // 2)

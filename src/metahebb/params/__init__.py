@@ -56,7 +56,7 @@ from metahebb.params.schema import (
     require_choice,
     spec,
 )
-from metahebb.params.study import BaselinesParams, ConfirmParams
+from metahebb.params.study import BaselinesParams, ConfirmParams, TaskParams
 
 
 @dataclass(frozen=True)
@@ -79,6 +79,7 @@ class Params:
     meta_compare: CompareParams
     baselines: BaselinesParams
     confirm: ConfirmParams
+    tasks: TaskParams
 
 
 def parse_params(raw: dict, path: str | Path = "params.yaml") -> Params:
@@ -120,7 +121,7 @@ __all__ = [
     "CompareParams", "ConfirmParams",
     "DataParams", "ESParams", "EvaluateParams", "GeneralisationParams", "HebbianParams", "KCapRNNParams",
     "MetaParams", "ParamError", "Params", "RuleParams", "RuntimeParams", "SemiSupervisedParams",
-    "StabiliserParams", "VariantLists", "check_label_counts", "check_objective", "key_name", "load_datasets",
+    "StabiliserParams", "TaskParams", "VariantLists", "check_label_counts", "check_objective", "key_name", "load_datasets",
     "load_group", "load_params", "names", "parse_group", "parse_params", "parse_variant", "read_params",
     "require_choice", "spec",
 ]  # fmt: skip

@@ -46,3 +46,31 @@ class ConfirmParams:
     @property
     def draws(self) -> list[tuple[int, int]]:
         return list(zip(self.data_seeds, self.projection_seeds, strict=True))
+
+
+@dataclass(frozen=True)
+class TaskParams:
+    """Rules meta-trained by CMA-ES on a distribution of generated tasks (`metahebb.tasks`),
+    never on a dataset they are judged on; judged like meta_compare's variants."""
+
+    variants: list[str] = field(metadata=spec(nonempty=True, unique=True))  # <rule>-es-<objective>
+    families: list[str] = field(metadata=spec(choices=names.task_families, nonempty=True, unique=True))
+    per_generation: int = field(metadata=spec(ge=1, le=64))  # fresh tasks per CMA-ES generation
+    n_samples: int = field(metadata=spec(ge=20, le=100_000))  # points per task
+    noise: float = field(metadata=spec(ge=0.0, le=2.0))  # the largest latent noise; each task draws its own
+    nonlinear: float = field(metadata=spec(ge=0.0, le=1.0))  # fraction of tasks with a non-linear projection
+
+    def check(self, prefix: str) -> None:
+        from metahebb.params.meta import parse_variant
+
+        for variant in self.variants:
+            try:
+                _, optimizer, _ = parse_variant(variant)
+            except ParamError:
+                optimizer = None
+            if optimizer != "es":
+                raise ParamError(
+                    f"{prefix}.variants: {variant!r}; accepted: <rule>-es-<objective> (the tasks are "
+                    "drawn afresh each CMA-ES generation, which only the es optimiser reads), rule in "
+                    f"{', '.join(names.meta_trained_rules())}, objective in {', '.join(names.objectives())}"
+                )
