@@ -32,17 +32,35 @@ def raw() -> dict:
     return yaml.safe_load((REPO / "params.yaml").read_text())
 
 
-@pytest.fixture(scope="session")
-def ci_workspace(tmp_path_factory) -> Path:
-    """The CI-sized pipeline (params.yaml + ci/params-overrides.yaml) reproduced from a clean copy.
+RERUN = "ci_workspace_again"  # the fixture of a second clean CI-sized run (the determinism test)
 
-    Shared by the end-to-end and determinism tests so the pipeline runs once for both. With
-    METAHEBB_CI_WORK set (.ci/run does), it runs in $METAHEBB_CI_WORK/head and stays there, so
-    .ci/run compares its metrics with the committed baseline without a third run.
+
+@pytest.fixture(scope="session")
+def _ci_runs(request, tmp_path_factory) -> dict[str, Path]:
+    """The CI-sized pipeline (params.yaml + ci/params-overrides.yaml) reproduced from clean copies.
+
+    One run for every test that reads it, and a second clean copy, side by side with the first,
+    only when a collected test asks for `ci_workspace_again`. With METAHEBB_CI_WORK set
+    (.ci/run does), the first runs in $METAHEBB_CI_WORK/head and stays there, so .ci/run compares
+    its metrics with the committed baseline without a third run.
     """
-    from metahebb.ci_workspace import materialise, reproduce
+    from metahebb.ci_workspace import materialise, reproduce_together
 
     work = os.environ.get("METAHEBB_CI_WORK")
-    dest = Path(work).resolve() / "head" if work else tmp_path_factory.mktemp("ci") / "head"
-    reproduce(materialise(REPO, dest))
-    return dest
+    runs = {"head": Path(work).resolve() / "head" if work else tmp_path_factory.mktemp("ci") / "head"}
+    if any(RERUN in getattr(item, "fixturenames", ()) for item in request.session.items):
+        runs["again"] = tmp_path_factory.mktemp("ci-again") / "again"  # nothing shared but the code
+    reproduce_together([materialise(REPO, dest) for dest in runs.values()])
+    return runs
+
+
+@pytest.fixture(scope="session")
+def ci_workspace(_ci_runs) -> Path:
+    """The CI-sized pipeline reproduced from a clean copy (shared by every test that reads it)."""
+    return _ci_runs["head"]
+
+
+@pytest.fixture(scope="session")
+def ci_workspace_again(_ci_runs) -> Path:
+    """A second clean CI-sized run of the same code and params, for the determinism test."""
+    return _ci_runs["again"]

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from metahebb.ci_workspace import materialise, reproduce
-
 
 @pytest.mark.slow
-def test_two_clean_runs_write_byte_identical_metrics(repo, ci_workspace, tmp_path):
-    again = materialise(repo, tmp_path / "again")  # a second clean copy, nothing shared but the code
-    reproduce(again)
+def test_two_clean_runs_write_byte_identical_metrics(ci_workspace, ci_workspace_again):
+    again = ci_workspace_again  # a second clean copy, nothing shared but the code, run beside the first
     first = {p.relative_to(ci_workspace): p.read_bytes() for p in (ci_workspace / "metrics").rglob("*.*")}
     second = {p.relative_to(again): p.read_bytes() for p in (again / "metrics").rglob("*.*")}
     for files in (first, second):  # wall times (meta_compare/timing/) are measurements, not results

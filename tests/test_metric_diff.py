@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from metahebb.ci_workspace import OVERRIDES, CIError, ci_params, merge_overrides
+from metahebb.ci_workspace import OVERRIDES, CIError, ci_params, merge_overrides, reproduce_together
 from metahebb.metric_diff import (
     BASELINE,
     TOLERANCES,
@@ -141,3 +143,17 @@ def test_every_committed_tolerance_matches_a_baseline_metric(repo):
     assert "evaluate/circles/learned.json:last.svm_acc.n8.mean" in names
     unused = [t.pattern for t in tolerances if not any(match([t], *n.split(":", 1)) is t for n in names)]
     assert not unused, f"{TOLERANCES}: tolerances that match no metric of {BASELINE}: {unused}"
+
+
+def test_side_by_side_runs_wait_for_every_run_and_name_the_one_that_failed(tmp_path):
+    good = tmp_path / "good"
+    bad = tmp_path / "bad"  # not a git + DVC repository: `dvc repro` fails there
+    for workspace in (good, bad):
+        workspace.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=good, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=good, check=True)
+    (good / "dvc.yaml").write_text("stages:\n  hello:\n    cmd: echo hi > out.txt\n    outs: [out.txt]\n")
+    with pytest.raises(CIError, match=r"dvc repro failed in .*bad \(full log: .*bad\.log\)"):
+        reproduce_together([good, bad])
+    assert (good / "out.txt").read_text().strip() == "hi"  # the other run was waited for, not killed
+    assert (tmp_path / "good.log").exists() and (tmp_path / "bad.log").exists()

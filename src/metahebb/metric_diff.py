@@ -32,6 +32,7 @@ from metahebb.ci_workspace import (
     dvc_diffs,
     materialise,
     reproduce,
+    reproduce_together,
     save_baseline,
 )
 
@@ -241,20 +242,25 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "dvc-diff":
             print(dvc_diffs(args.base, args.head, args.plots))
             return 0
-        print(f"Reproducing the CI-sized pipeline of the work tree in {work / 'head'} ...", file=sys.stderr)
         head = materialise(repo, work / "head")
-        reproduce(head)
         if args.command == "baseline":
+            print(f"Reproducing the CI-sized pipeline of the work tree in {head} ...", file=sys.stderr)
+            reproduce(head)
             written = save_baseline(head, repo / BASELINE)
             print(f"Wrote {len(written)} metrics files to {repo / BASELINE}; commit them.", file=sys.stderr)
             return 0
         if args.rev is None:
+            print(f"Reproducing the CI-sized pipeline of the work tree in {head} ...", file=sys.stderr)
+            reproduce(head)
             return _check(
                 repo / BASELINE, head / "metrics", tolerances, f"the committed {BASELINE}", args.all
             )
-        print(f"Reproducing the CI-sized pipeline of {args.rev} in {work / 'base'} ...", file=sys.stderr)
         old = materialise(repo, work / "base", args.rev)
-        reproduce(old)
+        print(
+            f"Reproducing the CI-sized pipelines of the work tree and {args.rev} side by side ...",
+            file=sys.stderr,
+        )
+        reproduce_together([head, old])
         return _check(old / "metrics", head / "metrics", tolerances, args.rev, args.all)
     except (CIError, OSError, subprocess.CalledProcessError, yaml.YAMLError, KeyError) as err:
         print(f"error: {err}", file=sys.stderr)
