@@ -1,5 +1,5 @@
 """Stage report: `reports/report.md` and its figures in `reports/report/`: every claim of the paper
-beside our numbers, from metrics only.
+beside our numbers, from metrics only; and `reports/timing.md`, every recorded wall time.
 
 python stages/report.py
 """
@@ -27,6 +27,7 @@ from metahebb.report_inputs import (
     revision,
 )
 from metahebb.report_sections import report_markdown
+from metahebb.timing_report import timing_markdown
 
 log = logging.getLogger("report")
 OUT = Path("reports/report")
@@ -89,6 +90,7 @@ def main(argv: list[str]) -> None:
         comparison=f"{comparison}\n\n{run_level}",
     )
     save_text("reports/report.md", text)
+    save_text("reports/timing.md", timing_markdown(Path("metrics"), Path("benchmarks/results")))
     log.info("%d claims checked: %s", len(verdicts), ", ".join(v.verdict.split(":")[0] for v in verdicts))
 
 
