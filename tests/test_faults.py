@@ -270,6 +270,7 @@ def micro_pipeline(root: Path) -> Path:
         preimport()
         cwd = root / "micro"
         shutil.copytree(REPO / "stages", cwd / "stages", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(REPO / "benchmarks/results", cwd / "benchmarks/results")  # a dep of `report`
         params = micro_params()
         (cwd / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         for s in expand(params):
