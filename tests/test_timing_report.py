@@ -29,6 +29,7 @@ def test_every_recorded_duration_reaches_the_table_and_fixed_rules_are_left_out(
         metrics / "meta_tasks/timing/table-es-labels_acc.json",
         {"meta_train_seconds": seconds, "meta_train_seconds_max": 130.0, "stage_seconds": 847.2},
     )
+    _write(metrics / "capacity/timing/references.json", {"stage_seconds": 1200.0})
     env = {
         "date": "2026-12-01",
         "git_commit": "0123456789abcdef",
@@ -47,6 +48,7 @@ def test_every_recorded_duration_reaches_the_table_and_fixed_rules_are_left_out(
 
     assert "| `meta_compare@table-es-ridge` | 124.2 +- 4.1 s | 127.2 s | not recorded by this stage |" in text
     assert "| `meta_tasks@table-es-labels_acc` | 124.2 +- 4.1 s | 130.0 s | 14.1 min |" in text
+    assert "| `capacity@references` | nothing meta-trained | - | 20.0 min |" in text
     assert "meta_compare@none" not in text  # nothing meta-trained, nothing to time
     assert "at commit `0123456`" in text and "Test CPU" in text
     assert "2 worker(s) 55.6 s, speed-up 1.41x" in text

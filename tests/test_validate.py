@@ -127,6 +127,21 @@ CASES = [
     ({"tasks.families": ["mixture", "moons"]}, "tasks.families"),
     ({"tasks.n_samples": 30}, "tasks.n_samples=30: its validation part"),
     ({"tasks.nonlinear": 1.5}, "tasks.nonlinear"),
+    # the capacity sweep (issue 15)
+    ({"capacity.k": [8, 8, 32]}, "capacity.k: 3 given for 4 m; accepted: one k per m"),
+    ({"capacity.k": [8, 8, 32, 1024]}, "capacity.k=1024: must be < its m=1024"),
+    (
+        {"capacity.m": [64, 64, 256, 1024]},
+        "capacity: (m, k) pairs [(64, 8), (64, 8), (256, 32), (1024, 128)] repeat",
+    ),
+    ({"capacity.m": [64, 256, 256, 8192]}, "capacity.m=8192: accepted values are >= 2 and <= 4096"),
+    (
+        {"capacity.references": ["oja-tuned"], "baselines.rules": ["hebb"]},
+        "capacity.references: 'oja-tuned' is not tuned by the baselines stage",
+    ),
+    ({"capacity.m": [64, 256, 256, 4096]}, "capacity.m=[64, 256, 256, 4096]: accepted values are <= 2048"),
+    ({"capacity.references": ["hebb"]}, "capacity.references"),
+    ({"capacity.targets": []}, "capacity.targets"),
 ]
 
 
@@ -186,7 +201,7 @@ def test_command_prints_valid_or_one_line_per_problem(raw, tmp_path):
     assert result.stderr.splitlines() == [
         "error: extras: unknown group; accepted groups are datasets, runtime, data, backprop, evaluate, "
         "kcap_rnn, stabilisers, rules, meta_train, es, train_hebbian, semi_supervised, generalisation, meta_compare, "
-        "baselines, confirm, tasks",
+        "baselines, confirm, tasks, capacity",
         "error: kcap_rnn.k=99: must be < m=64 (and >= 1)",
         "error: generalisation.rule='learned': meta_train does not train it; accepted values are one of "
         "learned_extended",

@@ -190,6 +190,27 @@ def _tasks(g: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _capacity(g: dict[str, Any]) -> list[str]:
+    """The sweep applies tasks runs, and tuned references at the settings the baselines stage chose."""
+    problems = []
+    if {"capacity", "tasks"} <= set(g):
+        problems += [
+            f"capacity.variants: {v!r} is not meta-trained on tasks; accepted: entries of tasks.variants "
+            f"({', '.join(g['tasks'].variants)})"
+            for v in g["capacity"].variants
+            if v not in g["tasks"].variants
+        ]
+    if not {"capacity", "baselines"} <= set(g):
+        return problems
+    tuned = {f"{r}-tuned" for r in g["baselines"].rules}
+    return problems + [
+        f"capacity.references: {ref!r} is not tuned by the baselines stage (baselines.rules="
+        f"{g['baselines'].rules}); accepted: none, none-static or <rule>-tuned of a rule in baselines.rules"
+        for ref in g["capacity"].references
+        if ref.endswith("-tuned") and ref not in tuned
+    ]
+
+
 def _label_lists(g: dict[str, Any]) -> list[tuple[str, list, list[str]]]:
     """(key, label counts, datasets they are drawn from) of every stage that draws labels."""
     made, labels = g.get("datasets") or [], []
@@ -278,6 +299,7 @@ def cross_group_problems(g: dict[str, Any], with_data: bool = False) -> list[str
         *_rules_trained(g),
         *_meta_compare(g),
         *_tasks(g),
+        *_capacity(g),
         *_label_counts(g, with_data),
         *_report_needs(g),
         *_fresh_draws(g),

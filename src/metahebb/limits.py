@@ -178,7 +178,25 @@ def allocations(groups: dict[str, Any]) -> list[tuple[str, str, int]]:
         ("make_data", "data.n_samples, data.ambient_dim", 3 * 8 * g["data"].n_samples * n),
         ("evaluate, generalisation, meta_compare_*", "evaluate.emd_points",
          3 * 8 * g["evaluate"].emd_points ** 2),  # float64 cost matrix and the simplex's copies
-    ]  # fmt: skip
+    ] + _capacity(g, n, T, points)  # fmt: skip
+
+
+def _capacity(g: dict[str, Any], n: int, T: int, points: int) -> list[tuple[str, str, int]]:
+    """The capacity stages train meta_compare's seeds at each size, the largest dominating. Frozen
+    rules update from the whole batch at once, so the step holds a few (m, m) tensors per network
+    and state, not one per sample (measured at m=1024, the table rule: about 350 MiB over the
+    process's 410 MiB; estimated here about 2.7x that); a learned rule also enumerates patterns."""
+    if "capacity" not in g:
+        return []
+    m, seeds = max(g["capacity"].m), len(g["meta_compare"].seeds)
+    rules = {parse_variant(v)[0] for v in g["capacity"].variants}
+    patterns = 2 ** (T + 1) * g["rules"].hidden if rules & {"learned", "learned_extended"} else 1
+    width = max(m, n + 1, 65)
+    keys = "capacity.m, meta_compare.seeds"
+    return [
+        ("capacity", f"{keys}, kcap_rnn.T", 4 * 3 * FLOAT * width * max(width, patterns) * seeds * (T + 1)),
+        ("capacity", f"{keys}, data.n_samples, kcap_rnn.T", 3 * FLOAT * points * (T + 1) * m * seeds),
+    ]
 
 
 def _gib(size: float) -> str:
@@ -195,6 +213,11 @@ def limit_problems(groups: dict[str, Any], memory: int | None = None) -> list[st
     for key, value in _lists(groups):
         if len(value) > MAX_LIST:
             problems.append(f"{key}: {len(value)} items; accepted: at most {MAX_LIST}")
+    capacity = groups.get("capacity")
+    if capacity is not None and max(capacity.m) > BOUNDS["kcap_rnn.m"]:
+        problems.append(
+            f"capacity.m={capacity.m}: accepted values are <= {BOUNDS['kcap_rnn.m']} (what one stage can run)"
+        )
     problems += _seed_offsets(groups)
     meta = groups.get("meta_train")
     if meta is not None and meta.population < len(meta.datasets):

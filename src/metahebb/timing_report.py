@@ -25,11 +25,15 @@ def stage_rows(metrics_root: Path) -> list[str]:
     rows = []
     for path in sorted(metrics_root.glob("*/timing/*.json")):
         record = json.loads(path.read_text())
+        name = f"`{path.parent.parent.name}@{path.stem}`"
+        if "meta_train_seconds" not in record:  # a stage that meta-trains nothing (capacity)
+            rows.append(f"| {name} | nothing meta-trained | - | {_seconds(record['stage_seconds'])} |")
+            continue
         per_run = record["meta_train_seconds"]
         if record["meta_train_seconds_max"] == 0:  # a fixed rule: nothing is meta-trained
             continue
         rows.append(
-            f"| `{path.parent.parent.name}@{path.stem}` | {per_run['mean']:.1f} +- {per_run['ci95']:.1f} s "
+            f"| {name} | {per_run['mean']:.1f} +- {per_run['ci95']:.1f} s "
             f"| {record['meta_train_seconds_max']:.1f} s | {_seconds(record.get('stage_seconds'))} |"
         )
     return rows

@@ -56,7 +56,7 @@ from metahebb.params.schema import (
     require_choice,
     spec,
 )
-from metahebb.params.study import BaselinesParams, ConfirmParams, TaskParams
+from metahebb.params.study import BaselinesParams, CapacityParams, ConfirmParams, TaskParams
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,7 @@ class Params:
     baselines: BaselinesParams
     confirm: ConfirmParams
     tasks: TaskParams
+    capacity: CapacityParams
 
 
 def parse_params(raw: dict, path: str | Path = "params.yaml") -> Params:
@@ -118,7 +119,7 @@ def __getattr__(name: str) -> tuple[str, ...]:
 
 __all__ = [
     "DATASET_NAMES", "MAX_SEED", "READOUT_RULES", "TARGET_NAMES", "BackpropParams", "BaselinesParams",
-    "CompareParams", "ConfirmParams",
+    "CapacityParams", "CompareParams", "ConfirmParams",
     "DataParams", "ESParams", "EvaluateParams", "GeneralisationParams", "HebbianParams", "KCapRNNParams",
     "MetaParams", "ParamError", "Params", "RuleParams", "RuntimeParams", "SemiSupervisedParams",
     "StabiliserParams", "TaskParams", "VariantLists", "check_label_counts", "check_objective", "key_name", "load_datasets",

@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from metahebb import names
+from metahebb.params.data import TARGET_NAMES
 from metahebb.params.inner import RuleParams
 from metahebb.params.schema import MAX_SEED, ParamError, spec
 
@@ -74,3 +75,35 @@ class TaskParams:
                     "drawn afresh each CMA-ES generation, which only the es optimiser reads), rule in "
                     f"{', '.join(names.meta_trained_rules())}, objective in {', '.join(names.objectives())}"
                 )
+
+
+def capacity_references() -> tuple[str, ...]:
+    """References the capacity stage can judge at every code size: `none` with and without
+    homeostasis, and the tuned fixed rules (their settings chosen at kcap_rnn's size, as the
+    learned rules' were)."""
+    return ("none", "none-static", *(f"{r}-tuned" for r in tunable_rules()))
+
+
+@dataclass(frozen=True)
+class CapacityParams:
+    """Code sizes the frozen tasks rules are applied at: size i is (m[i], k[i]) in place of
+    kcap_rnn's m and k; nothing is meta-trained or tuned again at a new size."""
+
+    variants: list[str] = field(metadata=spec(nonempty=True, unique=True))  # of tasks.variants
+    m: list[int] = field(metadata=spec(ge=2, le=4096, nonempty=True))
+    k: list[int] = field(metadata=spec(ge=1, le=4095, nonempty=True))
+    references: list[str] = field(metadata=spec(choices=capacity_references, unique=True))
+    targets: list[str] = field(metadata=spec(choices=TARGET_NAMES, nonempty=True, unique=True))
+
+    def check(self, prefix: str) -> None:
+        if len(self.m) != len(self.k):
+            raise ParamError(f"{prefix}.k: {len(self.k)} given for {len(self.m)} m; accepted: one k per m")
+        for m, k in zip(self.m, self.k, strict=True):
+            if k >= m:
+                raise ParamError(f"{prefix}.k={k}: must be < its m={m} (and >= 1)")
+        if len(set(self.sizes)) != len(self.sizes):
+            raise ParamError(f"{prefix}: (m, k) pairs {self.sizes} repeat; accepted: distinct sizes")
+
+    @property
+    def sizes(self) -> list[tuple[int, int]]:
+        return list(zip(self.m, self.k, strict=True))
