@@ -9,10 +9,14 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import pandas as pd
+
 from metahebb import figures, stage
-from metahebb.artifacts import load_text, save_figure, save_table, save_text
+from metahebb.artifacts import load_table, load_text, save_figure, save_table, save_text
+from metahebb.capacity_report import capacity_section, sweeps
 from metahebb.claims import check_claims
 from metahebb.compare_report import comparison_markdown, default_variant
+from metahebb.family_report import family_markdown
 from metahebb.inference_inputs import collapsed_runs, confirmatory, development, label_budgets
 from metahebb.inference_report import run_level_section
 from metahebb.params import load_params
@@ -79,6 +83,9 @@ def main(argv: list[str]) -> None:
         notes,
     )
     save_table("metrics/inference/tests.csv", tests)
+    swept = [load_table(f"metrics/capacity/runs/{v}.csv", ("seed_index", "value")) for v in sweeps(p)]
+    capacity, capacity_tests = capacity_section(pd.concat(swept, ignore_index=True), compare.labels)
+    save_table("metrics/inference/capacity.csv", capacity_tests)
     text = report_markdown(
         verdicts,
         results=load_text("reports/results.md"),
@@ -87,7 +94,7 @@ def main(argv: list[str]) -> None:
         matrix=metrics.matrix,
         params=Path("params.yaml").read_text(),
         revision=revision(),
-        comparison=f"{comparison}\n\n{run_level}",
+        comparison=f"{comparison}\n\n{run_level}\n\n{family_markdown(p, tests)}\n\n{capacity}",
     )
     save_text("reports/report.md", text)
     save_text("reports/timing.md", timing_markdown(Path("metrics"), Path("benchmarks/results")))

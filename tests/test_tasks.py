@@ -122,8 +122,12 @@ def test_the_report_judges_a_tasks_variant_on_every_target_with_its_label_budget
 
     p = load_params(Path(__file__).parents[1] / "params.yaml")
     none = dataclasses.replace(p.meta_compare.variants, gradient=[], es=[])
-    p = dataclasses.replace(p, meta_compare=dataclasses.replace(p.meta_compare, variants=none))
-    (variant,) = p.tasks.variants
+    variant = p.tasks.variants[0]
+    p = dataclasses.replace(
+        p,
+        meta_compare=dataclasses.replace(p.meta_compare, variants=none),
+        tasks=dataclasses.replace(p.tasks, variants=[variant]),
+    )
     monkeypatch.chdir(tmp_path)
     rows = [
         (run, t, "last", "codes", 0, 3.0 if (run, t) == ("seed1", "moons") else 40.0)
