@@ -53,6 +53,7 @@ CASES = [
             "baselines",
             "confirm",
             "meta_tasks@",
+            "capacity",
             "report",
         ),
     ),
@@ -61,10 +62,15 @@ CASES = [
         [0],
         ("meta_compare_gradient@", "meta_compare_es@", "meta_compare_loo_", "meta_tasks@", "report"),
     ),
-    ("data.noise", 0.1, ("make_data@", "confirm", "meta_tasks@", "report")),  # both draw in memory
+    (
+        "data.noise",
+        0.1,
+        ("make_data@", "confirm", "meta_tasks@", "capacity", "report"),
+    ),  # they draw in memory
     ("baselines.lrs", [0.02], ("baselines", "report")),
-    ("confirm.data_seeds", [102], ("confirm", "meta_tasks@", "report")),
+    ("confirm.data_seeds", [102], ("confirm", "meta_tasks@", "capacity", "report")),
     ("tasks.noise", 0.3, ("meta_tasks@", "report")),  # the task distribution reruns nothing else
+    ("capacity.m", [16, 48], ("capacity", "report")),  # a code size reruns no meta-training
 ]
 
 
@@ -112,3 +118,19 @@ def test_one_param_reruns_exactly_its_readers(ci_workspace):
             (workdir / "params.yaml").write_text(original)
     finally:
         (workdir / "params.yaml").write_text(original)
+
+
+@pytest.mark.slow
+def test_a_new_variant_reruns_no_other_variant(ci_workspace):
+    """`tasks.variants` and `capacity.variants` are foreach lists that no stage tracks as a param."""
+    workdir = ci_workspace
+    original = (workdir / "params.yaml").read_text()
+    params = read_params(workdir / "params.yaml")
+    params["tasks"]["variants"].append("table-es-ridge")
+    params["capacity"]["variants"].append("table-es-ridge")
+    try:
+        (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+        stale = _status(workdir)
+    finally:
+        (workdir / "params.yaml").write_text(original)
+    assert stale == {"meta_tasks@table-es-ridge", "capacity@table-es-ridge", "report"}

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -131,7 +132,22 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
             0.0 <= c[f"svm_n{n}"]["mean"] <= 1.0 for c in tasks["targets"].values() for n in compare["labels"]
         )
         assert (workdir / f"data/meta_tasks/{variant}.pt").exists()
+    capacity = params["capacity"]
+    sizes = [f"m{m}k{k}" for m, k in zip(capacity["m"], capacity["k"], strict=True)]
+    assert list(json.loads((workdir / "metrics/capacity/references.json").read_text())) == [*sizes, "input"]
+    # at kcap_rnn's own size the sweep gives meta_tasks' confirmatory rows exactly
+    own = f"m{params['kcap_rnn']['m']}k{params['kcap_rnn']['k']}"
+    assert own in sizes
+    for variant in capacity["variants"]:
+        assert list(json.loads((workdir / f"metrics/capacity/{variant}.json").read_text())) == sizes
+        swept = pd.read_csv(workdir / f"metrics/capacity/runs/{variant}.csv")
+        mine = swept[swept["size"] == own].drop(columns=["size", "rule"])
+        theirs = pd.read_csv(workdir / f"metrics/meta_tasks/confirm/{variant}.csv")
+        theirs = theirs[theirs.target.isin(capacity["targets"])]
+        assert len(mine) > 0 and mine.reset_index(drop=True).equals(theirs.reset_index(drop=True))
     report = (workdir / "reports/report.md").read_text()
+    assert "### Capacity" in report and "beats the raw input at" in report
+    assert "### Rule families meta-trained on generated tasks" in report
     assert all(f"| {v}@tasks | digits |" in report for v in params["tasks"]["variants"])
     assert "#### Confirmatory" in report and "labelled validation points" in report
     assert report.count("| **") == len(CLAIMS) and "## Parameters" in report  # one verdict per claim
@@ -158,6 +174,7 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
         "baselines",
         "confirm",
         "meta_tasks",
+        "capacity",
     )
     readers += ("report",)
     assert any(s.startswith("evaluate_") for s in stale) and all(s.startswith(readers) for s in stale), stale
