@@ -14,6 +14,7 @@ from metahebb.capacity import INPUT, RAW, REFERENCES
 from metahebb.inference import Comparison, family, paired_differences, run_scores
 from metahebb.inference_inputs import TASKS
 from metahebb.inference_report import VIEWS
+from metahebb.inference_report import _cell as cell  # the run-level section's cells, alike
 from metahebb.params import Params
 
 
@@ -78,12 +79,6 @@ def _means(runs: pd.DataFrame, labels: list[int]) -> list[str]:
     return lines
 
 
-def _cell(row: pd.Series) -> str:
-    return f"{row.mean_difference:+.3f} [{row.ci_low:+.3f}, {row.ci_high:+.3f}] p={row.p_holm:.2g}" + (
-        " **yes**" if row.holds else ""
-    )
-
-
 def verdicts(frame: pd.DataFrame, labels: list[int]) -> list[str]:
     """Per variant, size and view: the targets where it beats the raw input at the fewest labels,
     and those where it beats every reference at every label count."""
@@ -126,7 +121,7 @@ def capacity_section(runs: pd.DataFrame, labels: list[int]) -> tuple[str, pd.Dat
     for (v, size, view, ds, score), rows in frame.groupby(
         ["variant", "size", "view", "target", "score"], sort=False
     ):
-        cells = [_cell(rows[rows.against == r].iloc[0]) for r in refs]
+        cells = [cell(rows[rows.against == r].iloc[0]) for r in refs]
         lines.append(
             f"| {v} | {size} | {view} | {ds} | {score.removeprefix('svm_n')} | {' | '.join(cells)} |"
         )
