@@ -142,6 +142,10 @@ CASES = [
     ({"capacity.m": [64, 256, 256, 4096]}, "capacity.m=[64, 256, 256, 4096]: accepted values are <= 2048"),
     ({"capacity.references": ["hebb"]}, "capacity.references"),
     ({"capacity.targets": []}, "capacity.targets"),
+    (
+        {"capacity.variants": ["table-es-ridge"]},
+        "capacity.variants: 'table-es-ridge' is not meta-trained on tasks; accepted: entries of tasks.variants",
+    ),
 ]
 
 
