@@ -28,7 +28,7 @@ def _table(runs: pd.DataFrame, size: str, rule: str) -> pd.DataFrame:
 
 
 def capacity_family(runs: pd.DataFrame, labels: list[int]) -> pd.DataFrame:
-    """Every test of the section (metrics/capacity/runs.csv in, one row per test out)."""
+    """Every test of the section (the run tables of metrics/capacity/runs/ in, one row per test out)."""
     sizes, variants, references = _ordered(runs)
     raw = _table(runs, INPUT, RAW)
     tests, where = [], []

@@ -185,16 +185,17 @@ def _capacity(g: dict[str, Any], n: int, T: int, points: int) -> list[tuple[str,
     """The capacity stages train meta_compare's seeds at each size, the largest dominating. Frozen
     rules update from the whole batch at once, so the step holds a few (m, m) tensors per network
     and state, not one per sample (measured at m=1024, the table rule: about 350 MiB over the
-    process's 410 MiB; estimated here about 2.7x that); a learned rule also enumerates patterns."""
+    process's 410 MiB; estimated here about 2.7x that), with `_per_sample`'s patterns of a learned rule."""
     if "capacity" not in g:
         return []
     m, seeds = max(g["capacity"].m), len(g["meta_compare"].seeds)
-    rules = {parse_variant(v)[0] for v in g["capacity"].variants}
-    patterns = 2 ** (T + 1) * g["rules"].hidden if rules & {"learned", "learned_extended"} else 1
-    width = max(m, n + 1, 65)
     keys = "capacity.m, meta_compare.seeds"
     return [
-        ("capacity", f"{keys}, kcap_rnn.T", 4 * 3 * FLOAT * width * max(width, patterns) * seeds * (T + 1)),
+        (
+            "capacity",
+            f"{keys}, kcap_rnn.T",
+            4 * 3 * FLOAT * _per_sample(g, max(m, n + 1, 65)) * seeds * (T + 1),
+        ),
         ("capacity", f"{keys}, data.n_samples, kcap_rnn.T", 3 * FLOAT * points * (T + 1) * m * seeds),
     ]
 
