@@ -121,7 +121,7 @@ def test_the_family_is_paired_run_level_one_sided_and_holm_corrected():
     assert last.loc["none", "p"] == pytest.approx(p_none) and last.loc["raw", "p"] == pytest.approx(p_raw)
     assert frame.p_holm.tolist() == pytest.approx(holm(frame.p.tolist()))
     assert bool(last.loc["none", "holds"]) and not bool(last.loc["raw", "holds"])
-    text, _ = capacity_section(runs, [8])
+    text, _ = capacity_section(runs, [8], 10)
     assert "one family of 4 tests" in text
     assert "- `v@tasks` at m64k8, last: beats the raw input at 8 labels on 0 of 1 targets (none)" in text
-    assert "| input | raw | moons | 0.850 | 0.850 |  |" in text
+    assert "| input | raw | moons | 0.850 | 0.850 |  |  |" in text

@@ -23,8 +23,8 @@ from metahebb.baselines import UNTUNED, reference_rule
 from metahebb.compare import Setting
 from metahebb.confirm import Job, as_config, run_job
 from metahebb.fanout import Workers, run_jobs
-from metahebb.inference_inputs import TASKS
 from metahebb.params import Params, RuntimeParams, parse_variant
+from metahebb.task_study import TASKS
 
 RAW = "raw"
 REFERENCES = "references"  # the file name of stage capacity_references' outputs
@@ -57,56 +57,80 @@ def run_sized(sized: SizedJob) -> pd.DataFrame:
 
 def variant_jobs(p: Params, setting: Setting, variant: str, thetas: dict[str, dict]) -> list[SizedJob]:
     """Every run of the tasks variant (`thetas`: per run, its theta) at every size."""
-    rule, common = parse_variant(variant)[0], _common(p)
     return [
-        SizedJob(
-            size_name(m, k),
-            variant + TASKS,
-            Job(variant, run, rule, theta, None, *common, at_size(setting, m, k)),
-        )
+        SizedJob(size_name(m, k), variant + TASKS, job)
         for m, k in p.capacity.sizes
-        for run, theta in thetas.items()
+        for job in tasks_jobs(p, at_size(setting, m, k), variant, thetas, p.capacity.targets)
     ]
 
 
 def reference_jobs(p: Params, setting: Setting, tuned: dict[str, dict]) -> list[SizedJob]:
     """Every reference at every size, then the raw input once; `tuned`: metrics/baselines.json
     (the chosen settings per view)."""
-    common, jobs = _common(p), []
-    for m, k in p.capacity.sizes:
-        for ref in p.capacity.references:
-            chosen = None if ref in UNTUNED or ref == "none" else as_config(tuned[ref]["chosen"])
-            job = Job(ref, "", reference_rule(ref), None, chosen, *common, at_size(setting, m, k))
-            jobs.append(SizedJob(size_name(m, k), ref, job))
-    return [*jobs, SizedJob(INPUT, RAW, Job(RAW, "", "", None, None, *common, setting))]
+    targets = p.capacity.targets
+    jobs = [
+        SizedJob(size_name(m, k), ref, reference_job(p, at_size(setting, m, k), ref, tuned, targets))
+        for m, k in p.capacity.sizes
+        for ref in p.capacity.references
+    ]
+    return [*jobs, SizedJob(INPUT, RAW, raw_job(p, setting, targets))]
 
 
-def _common(p: Params) -> tuple:
-    return (p.confirm.draws, p.capacity.targets, p.data, p.generalisation.digits_input)
+def tasks_jobs(
+    p: Params, setting: Setting, variant: str, thetas: dict[str, dict], targets: list[str]
+) -> list[Job]:
+    """confirm's job of every run of a tasks variant, at `setting`, on `targets`."""
+    rule = parse_variant(variant)[0]
+    return [
+        Job(variant, run, rule, theta, None, *_common(p, targets), setting) for run, theta in thetas.items()
+    ]
+
+
+def reference_job(p: Params, setting: Setting, ref: str, tuned: dict[str, dict], targets: list[str]) -> Job:
+    """confirm's job of a reference (`none`, `none-static` or `<rule>-tuned` at its chosen settings)."""
+    chosen = None if ref in UNTUNED or ref == "none" else as_config(tuned[ref]["chosen"])
+    return Job(ref, "", reference_rule(ref), None, chosen, *_common(p, targets), setting)
+
+
+def raw_job(p: Params, setting: Setting, targets: list[str]) -> Job:
+    return Job(RAW, "", "", None, None, *_common(p, targets), setting)
+
+
+def _common(p: Params, targets: list[str]) -> tuple:
+    return (p.confirm.draws, targets, p.data, p.generalisation.digits_input)
 
 
 def sweep(jobs: list[SizedJob], workers: Workers, label: str) -> pd.DataFrame:
-    """Every job's rows in the order given; the largest networks run first, so the fan-out's last
-    jobs are short."""
-    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].job.setting.rnn.m)
+    """Every job's rows in the order given; the largest networks and the smallest batches (the most
+    updates) run first, so the fan-out's last jobs are short."""
+
+    def cost(i: int) -> tuple[int, int]:
+        setting = jobs[i].job.setting
+        return -setting.rnn.m, setting.hebbian.batch_size
+
+    order = sorted(range(len(jobs)), key=cost)
     tables = run_jobs(run_sized, [jobs[i] for i in order], workers, label)
     by_index = dict(zip(order, tables, strict=True))
     return pd.concat([by_index[i] for i in range(len(jobs))], ignore_index=True)
 
 
-def save_sweep(name: str, jobs: list[SizedJob], runtime: RuntimeParams) -> None:
-    """Run the jobs and write metrics/capacity/{runs/<name>.csv, <name>.json, timing/<name>.json}."""
+def save_sweep(
+    name: str, jobs: list[SizedJob], runtime: RuntimeParams, study: str = "capacity", column: str = "size"
+) -> None:
+    """Run the jobs and write metrics/<study>/{runs/<name>.csv, <name>.json, timing/<name>.json}, each
+    job's `size` in the column `column` (the schedule study's are modes)."""
     start = time.perf_counter()
-    table = sweep(jobs, Workers.from_params(runtime), f"capacity {name}")
-    save_table(f"metrics/capacity/runs/{name}.csv", table)
-    save_json(f"metrics/capacity/{name}.json", summary(table))
-    save_json(f"metrics/capacity/timing/{name}.json", {"stage_seconds": time.perf_counter() - start})
+    table = sweep(jobs, Workers.from_params(runtime), f"{study} {name}").rename(columns={"size": column})
+    save_table(f"metrics/{study}/runs/{name}.csv", table)
+    save_json(f"metrics/{study}/{name}.json", summary(table, column))
+    save_json(f"metrics/{study}/timing/{name}.json", {"stage_seconds": time.perf_counter() - start})
 
 
-def summary(table: pd.DataFrame) -> dict:
-    """Per size, rule, view, target and score: the mean over runs, draws and seeds, and the runs."""
+def summary(table: pd.DataFrame, column: str = "size") -> dict:
+    """Per size (or `column`), rule, view, target and score: the mean over runs, draws and seeds, and
+    the runs."""
     out: dict = {}
-    keys = ["size", "rule", "view", "target", "score"]
+    keys = [column, "rule", "view", "target", "score"]
     for (size, rule, view, target, score), rows in table.groupby(keys, sort=False):
         cell = {"mean": float(rows.value.mean()), "runs": int(rows.run.nunique())}
         out.setdefault(size, {}).setdefault(rule, {}).setdefault(view, {}).setdefault(target, {})[score] = (
@@ -116,6 +140,6 @@ def summary(table: pd.DataFrame) -> dict:
 
 
 __all__ = [
-    "INPUT", "RAW", "REFERENCES", "SizedJob", "at_size", "reference_jobs", "run_sized", "save_sweep", "size_name",
-    "summary", "sweep", "variant_jobs",
+    "INPUT", "RAW", "REFERENCES", "SizedJob", "at_size", "raw_job", "reference_job", "reference_jobs", "run_sized",
+    "save_sweep", "size_name", "summary", "sweep", "tasks_jobs", "variant_jobs",
 ]  # fmt: skip

@@ -12,10 +12,10 @@ import pandas as pd
 
 from metahebb.capacity import INPUT, RAW, REFERENCES
 from metahebb.inference import Comparison, family, paired_differences, run_scores
-from metahebb.inference_inputs import TASKS
 from metahebb.inference_report import VIEWS
 from metahebb.inference_report import _cell as cell  # the run-level section's cells, alike
 from metahebb.params import Params
+from metahebb.task_study import TASKS
 
 
 def sweeps(p: Params) -> list[str]:
@@ -23,19 +23,21 @@ def sweeps(p: Params) -> list[str]:
     return [REFERENCES, *p.capacity.variants]
 
 
-def _table(runs: pd.DataFrame, size: str, rule: str) -> pd.DataFrame:
-    return runs[(runs["size"] == size) & (runs.rule == rule)]
+def _table(runs: pd.DataFrame, size: str, rule: str, column: str = "size") -> pd.DataFrame:
+    return runs[(runs[column] == size) & (runs.rule == rule)]
 
 
-def capacity_family(runs: pd.DataFrame, labels: list[int]) -> pd.DataFrame:
-    """Every test of the section (the run tables of metrics/capacity/runs/ in, one row per test out)."""
-    sizes, variants, references = _ordered(runs)
-    raw = _table(runs, INPUT, RAW)
+def capacity_family(runs: pd.DataFrame, labels: list[int], column: str = "size") -> pd.DataFrame:
+    """Every test of the section (the run tables of metrics/capacity/runs/ in, one row per test out).
+
+    `column` names the setting a rule is swept over: `size` here, `mode` in the schedule section."""
+    sizes, variants, references = _ordered(runs, column)
+    raw = _table(runs, INPUT, RAW, column)
     tests, where = [], []
     for v in variants:
         for size in sizes:
-            mine = _table(runs, size, v)
-            theirs = {RAW: raw} | {r: _table(runs, size, r) for r in references}
+            mine = _table(runs, size, v, column)
+            theirs = {RAW: raw} | {r: _table(runs, size, r, column) for r in references}
             for view in VIEWS:
                 for target in dict.fromkeys(mine.target):
                     for n in labels:
@@ -48,43 +50,48 @@ def capacity_family(runs: pd.DataFrame, labels: list[int]) -> pd.DataFrame:
                             )
                             where.append((size, view))
     frame = family(tests)
-    return frame.assign(size=[s for s, _ in where], view=[v for _, v in where])
+    return frame.assign(**{column: [s for s, _ in where]}, view=[v for _, v in where])
 
 
-def _ordered(runs: pd.DataFrame) -> tuple[list[str], list[str], list[str]]:
+def _ordered(runs: pd.DataFrame, column: str) -> tuple[list[str], list[str], list[str]]:
     """Sizes (the raw input's aside), tasks variants and references, in the order they appear."""
-    sizes = [s for s in dict.fromkeys(runs["size"]) if s != INPUT]
+    sizes = [s for s in dict.fromkeys(runs[column]) if s != INPUT]
     variants = [r for r in dict.fromkeys(runs.rule) if r.endswith(TASKS)]
     references = [r for r in dict.fromkeys(runs.rule) if r not in variants and r != RAW]
     return sizes, variants, references
 
 
-def _means(runs: pd.DataFrame, labels: list[int]) -> list[str]:
+def means(runs: pd.DataFrame, labels: list[int], collapse_codes: int, column: str = "size") -> list[str]:
+    """The Markdown table of means per setting (`column`), rule and target, the raw input last; and
+    how many networks collapsed (fewer than `collapse_codes` distinct codes of the last state)."""
     columns = [(view, n) for view in VIEWS for n in labels]
     lines = [
-        "| size | rule | target | " + " | ".join(f"{view} {n}" for view, n in columns) + " | codes |",
-        "|---|---|---|" + "---|" * (len(columns) + 1),
+        f"| {column} | rule | target | "
+        + " | ".join(f"{view} {n}" for view, n in columns)
+        + " | codes | collapsed |",
+        "|---|---|---|" + "---|" * (len(columns) + 2),
     ]
-    sizes, variants, references = _ordered(runs)
+    sizes, variants, references = _ordered(runs, column)
     cells = [(size, rule) for size in sizes for rule in variants + references] + [(INPUT, RAW)]
     for size, rule in cells:
-        table = _table(runs, size, rule)
+        table = _table(runs, size, rule, column)
         for target, rows in table.groupby("target", sort=False):
             means = [
                 rows[(rows.view == view) & (rows.score == f"svm_n{n}")].value.mean() for view, n in columns
             ]
             codes = rows[(rows.view == "last") & (rows.score == "codes")].value
-            tail = f"{codes.mean():.1f}" if len(codes) else ""
+            collapsed = f"{(codes < collapse_codes).sum()} of {len(codes)}"
+            tail = f"{codes.mean():.1f} | {collapsed}" if len(codes) else " | "
             lines.append(f"| {size} | {rule} | {target} | {' | '.join(f'{v:.3f}' for v in means)} | {tail} |")
     return lines
 
 
-def verdicts(frame: pd.DataFrame, labels: list[int]) -> list[str]:
-    """Per variant, size and view: the targets where it beats the raw input at the fewest labels,
-    and those where it beats every reference at every label count."""
+def verdicts(frame: pd.DataFrame, labels: list[int], column: str = "size") -> list[str]:
+    """Per variant, size (or `column`) and view: the targets where it beats the raw input at the
+    fewest labels, and those where it beats every reference at every label count."""
     fewest = f"svm_n{min(labels)}"
     lines = []
-    for (v, size, view), rows in frame.groupby(["variant", "size", "view"], sort=False):
+    for (v, size, view), rows in frame.groupby(["variant", column, "view"], sort=False):
         targets = list(dict.fromkeys(rows.target))
         raw = rows[(rows.against == RAW) & (rows.score == fewest)]
         over_raw = [t for t in targets if raw[raw.target == t].holds.all()]
@@ -97,36 +104,46 @@ def verdicts(frame: pd.DataFrame, labels: list[int]) -> list[str]:
     return lines
 
 
-def capacity_section(runs: pd.DataFrame, labels: list[int]) -> tuple[str, pd.DataFrame]:
+def capacity_section(runs: pd.DataFrame, labels: list[int], collapse_codes: int) -> tuple[str, pd.DataFrame]:
     """The section's Markdown and its tests (committed as metrics/inference/capacity.csv)."""
     frame = capacity_family(runs, labels)
-    refs = list(dict.fromkeys(frame.against))
     lines = [
         "### Capacity: the tasks rules at other code sizes (confirmatory draws)",
         "",
         "Every frozen tasks run and every reference trains fresh networks of m neurons of which k fire "
         "(stages `capacity@<variant>` and `capacity_references`, src/metahebb/capacity.py), on confirm's draws; nothing was meta-trained or "
         "tuned again at a new size, so a size tests transfer as much as capacity. Means over runs, draws "
-        "and network seeds (`metrics/capacity/<variant>.json`, `metrics/capacity/references.json`); codes: distinct codes of the last state.",
+        "and network seeds (`metrics/capacity/<variant>.json`, `metrics/capacity/references.json`); codes: "
+        f"distinct codes of the last state; collapsed: networks with fewer than {collapse_codes} "
+        "(train_hebbian.collapse_codes).",
         "",
-        *_means(runs, labels),
+        *means(runs, labels, collapse_codes),
         "",
         f"**Beats, at each size** (one-sided paired t-test over meta-training runs; one family of {len(frame)} "
         "tests over variants x sizes x views x targets x label counts x references, Holm-corrected; "
         f"references at the variant's size, the raw input once). Cells as in the run-level section.",
         "",
-        f"| variant | size | view | dataset | labels | {' | '.join('vs ' + r for r in refs)} |",
+        *tests_table(frame),
+    ]
+    lines += ["", *verdicts(frame, labels)]
+    return "\n".join(lines), frame
+
+
+def tests_table(frame: pd.DataFrame, column: str = "size") -> list[str]:
+    """The family's tests as Markdown: one row per variant, setting, view, target and label count."""
+    refs = list(dict.fromkeys(frame.against))
+    lines = [
+        f"| variant | {column} | view | dataset | labels | {' | '.join('vs ' + r for r in refs)} |",
         "|---|---|---|---|---|" + "---|" * len(refs),
     ]
     for (v, size, view, ds, score), rows in frame.groupby(
-        ["variant", "size", "view", "target", "score"], sort=False
+        ["variant", column, "view", "target", "score"], sort=False
     ):
         cells = [cell(rows[rows.against == r].iloc[0]) for r in refs]
         lines.append(
             f"| {v} | {size} | {view} | {ds} | {score.removeprefix('svm_n')} | {' | '.join(cells)} |"
         )
-    lines += ["", *verdicts(frame, labels)]
-    return "\n".join(lines), frame
+    return lines
 
 
-__all__ = ["capacity_family", "capacity_section", "sweeps", "verdicts"]
+__all__ = ["capacity_family", "capacity_section", "means", "sweeps", "tests_table", "verdicts"]

@@ -27,6 +27,7 @@ from metahebb.backprop import hidden_states, train_autoencoders
 from metahebb.baselines import UNTUNED, Config, built, config_of, untuned
 from metahebb.compare import RunResult, Setting, run_table, score_features, score_rule
 from metahebb.datasets import digits, make_dataset
+from metahebb.gain_search import Scaled
 from metahebb.generalisation import Target
 from metahebb.params import BackpropParams, DataParams
 from metahebb.rules import Rule, make_rule
@@ -60,6 +61,7 @@ class Job:
     digits_input: str
     setting: Setting
     backprop: BackpropParams | None = None  # the `backprop-rnn` reference: trained anew per draw
+    gains: tuple[float, float, float] = (1.0, 1.0, 1.0)  # of the rule's change of M_in, M_rec, M_out
 
 
 def backprop_result(targets: dict[str, Target], setting: Setting, params: BackpropParams) -> RunResult:
@@ -80,6 +82,10 @@ def backprop_result(targets: dict[str, Target], setting: Setting, params: Backpr
     return RunResult(last, concat, None, 0.0, {})
 
 
+def _scaled(rule: Rule, gains: tuple[float, float, float]) -> Rule:
+    return rule if gains == Job.gains else Scaled(rule, gains)
+
+
 def _judge(job: Job, targets: dict[str, Target]) -> RunResult:
     if job.backprop is not None:
         return backprop_result(targets, job.setting, job.backprop)
@@ -89,9 +95,9 @@ def _judge(job: Job, targets: dict[str, Target]) -> RunResult:
         views = {}
         for view, config in job.chosen.items():
             rule, run = built(job.rule, config, job.setting)
-            views[view] = {t: score_rule(rule, v, run)[view] for t, v in targets.items()}
+            views[view] = {t: score_rule(_scaled(rule, job.gains), v, run)[view] for t, v in targets.items()}
         return RunResult(views["last"], views["concat"], None, 0.0, {})
-    rule: Rule = make_rule(job.rule, job.setting.rules, job.setting.rnn.T, theta=job.theta)
+    rule = _scaled(make_rule(job.rule, job.setting.rules, job.setting.rnn.T, theta=job.theta), job.gains)
     scored = {t: score_rule(rule, v, job.setting) for t, v in targets.items()}
     return RunResult(
         {t: s["last"] for t, s in scored.items()}, {t: s["concat"] for t, s in scored.items()}, None, 0.0, {}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 
 from metahebb.artifacts import load_json, load_torch
-from metahebb.inference_inputs import TASKS
 from metahebb.inference_report import VIEWS
 from metahebb.params import Params, parse_variant
+from metahebb.task_study import TASKS
 
 
 def parameters(theta: dict) -> int:

@@ -8,6 +8,7 @@ import pandas as pd
 from metahebb.artifacts import load_json, load_table
 from metahebb.inference_report import Evidence
 from metahebb.params import LABEL_OBJECTIVES, Params, parse_variant
+from metahebb.task_study import TASKS
 
 COLUMNS = ("run", "target", "view", "score", "seed_index", "value")
 REQUIRED = ("seed_index", "value")  # the numeric ones (load_table checks they are numbers)
@@ -38,9 +39,6 @@ def variant_tables(p: Params, main: str, loo: str) -> dict[str, dict[str, pd.Dat
             by_target |= {t: loo_table for t in targets if t in held_out}
         out[v] = dict(sorted(by_target.items(), key=lambda kv: targets.index(kv[0])))
     return out
-
-
-TASKS = "@tasks"  # a tasks variant's name in the report: meta-trained on generated tasks only
 
 
 def task_tables(p: Params, table: str) -> dict[str, dict[str, pd.DataFrame]]:

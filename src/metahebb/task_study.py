@@ -25,6 +25,8 @@ from metahebb.params import DataParams, Params, parse_variant
 from metahebb.rules import make_rule
 from metahebb.tasks import TaskDistribution
 
+TASKS = "@tasks"  # a tasks variant's name in the report: meta-trained on generated tasks only
+
 log = logging.getLogger("meta_tasks")
 
 

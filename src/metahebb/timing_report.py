@@ -26,7 +26,7 @@ def stage_rows(metrics_root: Path) -> list[str]:
     for path in sorted(metrics_root.glob("*/timing/*.json")):
         record = json.loads(path.read_text())
         name = f"`{path.parent.parent.name}@{path.stem}`"
-        if "meta_train_seconds" not in record:  # a stage that meta-trains nothing (capacity)
+        if "meta_train_seconds" not in record:  # a stage that meta-trains nothing (capacity, schedule)
             rows.append(f"| {name} | nothing meta-trained | - | {_seconds(record['stage_seconds'])} |")
             continue
         per_run = record["meta_train_seconds"]
