@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from metahebb import figures, stage
+from metahebb import capacity_report, figures, schedule_report, stage
 from metahebb.artifacts import load_table, load_text, save_figure, save_table, save_text
-from metahebb.capacity_report import capacity_section, sweeps
 from metahebb.claims import check_claims
 from metahebb.compare_report import comparison_markdown, default_variant
 from metahebb.family_report import family_markdown
@@ -83,9 +82,17 @@ def main(argv: list[str]) -> None:
         notes,
     )
     save_table("metrics/inference/tests.csv", tests)
-    swept = [load_table(f"metrics/capacity/runs/{v}.csv", ("seed_index", "value")) for v in sweeps(p)]
-    capacity, capacity_tests = capacity_section(pd.concat(swept, ignore_index=True), compare.labels)
+    capacity, capacity_tests = capacity_report.capacity_section(
+        swept_runs("capacity", capacity_report.sweeps(p)), compare.labels, p.train_hebbian.collapse_codes
+    )
     save_table("metrics/inference/capacity.csv", capacity_tests)
+    schedule, schedule_tests = schedule_report.schedule_section(
+        swept_runs("schedule", schedule_report.sweeps(p)),
+        compare.labels,
+        p.train_hebbian.batch_size,
+        p.train_hebbian.collapse_codes,
+    )
+    save_table("metrics/inference/schedule.csv", schedule_tests)
     text = report_markdown(
         verdicts,
         results=load_text("reports/results.md"),
@@ -94,11 +101,17 @@ def main(argv: list[str]) -> None:
         matrix=metrics.matrix,
         params=Path("params.yaml").read_text(),
         revision=revision(),
-        comparison=f"{comparison}\n\n{run_level}\n\n{family_markdown(p, tests)}\n\n{capacity}",
+        comparison="\n\n".join([comparison, run_level, family_markdown(p, tests), capacity, schedule]),
     )
     save_text("reports/report.md", text)
     save_text("reports/timing.md", timing_markdown(Path("metrics"), Path("benchmarks/results")))
     log.info("%d claims checked: %s", len(verdicts), ", ".join(v.verdict.split(":")[0] for v in verdicts))
+
+
+def swept_runs(study: str, names: list[str]) -> pd.DataFrame:
+    """The run tables metrics/<study>/runs/<name>.csv of a sweep, as one."""
+    tables = [load_table(f"metrics/{study}/runs/{n}.csv", ("seed_index", "value")) for n in names]
+    return pd.concat(tables, ignore_index=True)
 
 
 if __name__ == "__main__":

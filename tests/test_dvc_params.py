@@ -54,6 +54,7 @@ CASES = [
             "confirm",
             "meta_tasks@",
             "capacity",
+            "schedule",
             "report",
         ),
     ),
@@ -65,12 +66,13 @@ CASES = [
     (
         "data.noise",
         0.1,
-        ("make_data@", "confirm", "meta_tasks@", "capacity", "report"),
+        ("make_data@", "confirm", "meta_tasks@", "capacity", "schedule", "report"),
     ),  # they draw in memory
     ("baselines.lrs", [0.02], ("baselines", "report")),
-    ("confirm.data_seeds", [102], ("confirm", "meta_tasks@", "capacity", "report")),
+    ("confirm.data_seeds", [102], ("confirm", "meta_tasks@", "capacity", "schedule", "report")),
     ("tasks.noise", 0.3, ("meta_tasks@", "report")),  # the task distribution reruns nothing else
     ("capacity.m", [16, 48], ("capacity", "report")),  # a code size reruns no meta-training
+    ("schedule.batch_size", [32, 4], ("schedule", "report")),  # nor does a schedule
 ]
 
 
@@ -122,15 +124,22 @@ def test_one_param_reruns_exactly_its_readers(ci_workspace):
 
 @pytest.mark.slow
 def test_a_new_variant_reruns_no_other_variant(ci_workspace):
-    """`tasks.variants` and `capacity.variants` are foreach lists that no stage tracks as a param."""
+    """`tasks.variants`, `capacity.variants` and `schedule.variants` are foreach lists that no stage
+    tracks as a param."""
     workdir = ci_workspace
     original = (workdir / "params.yaml").read_text()
     params = read_params(workdir / "params.yaml")
     params["tasks"]["variants"].append("table-es-ridge")
     params["capacity"]["variants"].append("table-es-ridge")
+    params["schedule"]["variants"].append("table-es-ridge")
     try:
         (workdir / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
         stale = _status(workdir)
     finally:
         (workdir / "params.yaml").write_text(original)
-    assert stale == {"meta_tasks@table-es-ridge", "capacity@table-es-ridge", "report"}
+    assert stale == {
+        "meta_tasks@table-es-ridge",
+        "capacity@table-es-ridge",
+        "schedule@table-es-ridge",
+        "report",
+    }

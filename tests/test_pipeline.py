@@ -145,8 +145,27 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
         theirs = pd.read_csv(workdir / f"metrics/meta_tasks/confirm/{variant}.csv")
         theirs = theirs[theirs.target.isin(capacity["targets"])]
         assert len(mine) > 0 and mine.reset_index(drop=True).equals(theirs.reset_index(drop=True))
+    schedule = params["schedule"]
+    modes = [
+        f"b{b}" + ("-scaled" if s else "")
+        for b, s in zip(schedule["batch_size"], schedule["scaled"], strict=True)
+    ]
+    assert list(json.loads((workdir / "metrics/schedule/references.json").read_text())) == [*modes, "input"]
+    # in the schedule the rules were meta-trained for, the sweep gives meta_tasks' confirmatory rows exactly
+    own = f"b{params['train_hebbian']['batch_size']}"
+    assert own in modes
+    for variant in schedule["variants"]:
+        swept = pd.read_csv(workdir / f"metrics/schedule/runs/{variant}.csv")
+        assert list(dict.fromkeys(swept["mode"])) == modes
+        mine = swept[swept["mode"] == own].drop(columns=["mode", "rule"])
+        theirs = pd.read_csv(workdir / f"metrics/meta_tasks/confirm/{variant}.csv")
+        theirs = theirs[theirs.target.isin(schedule["targets"])]
+        assert len(mine) > 0 and mine.reset_index(drop=True).equals(theirs.reset_index(drop=True))
+        per_sample = swept[swept["mode"] != own]
+        assert not per_sample.value.reset_index(drop=True).equals(mine.value.reset_index(drop=True))
     report = (workdir / "reports/report.md").read_text()
     assert "### Capacity" in report and "beats the raw input at" in report
+    assert "### Schedule" in report and "at b1-scaled, last: beats the raw input" in report
     assert "### Rule families meta-trained on generated tasks" in report
     assert all(f"| {v}@tasks | digits |" in report for v in params["tasks"]["variants"])
     assert "#### Confirmatory" in report and "labelled validation points" in report
@@ -175,6 +194,7 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
         "confirm",
         "meta_tasks",
         "capacity",
+        "schedule",
     )
     readers += ("report",)
     assert any(s.startswith("evaluate_") for s in stale) and all(s.startswith(readers) for s in stale), stale

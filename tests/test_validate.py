@@ -146,6 +146,30 @@ CASES = [
         {"capacity.variants": ["table-es-ridge"]},
         "capacity.variants: 'table-es-ridge' is not meta-trained on tasks; accepted: entries of tasks.variants",
     ),
+    # the schedule sweep (issue 15)
+    (
+        {"schedule.scaled": [False, True]},
+        "schedule.scaled: 2 given for 3 batch_size; accepted: one per batch size",
+    ),
+    (
+        {"schedule.batch_size": [32, 1, 1], "schedule.scaled": [False, True, True]},
+        "schedule: (batch_size, scaled) pairs [(32, False), (1, True), (1, True)] repeat",
+    ),
+    ({"schedule.batch_size": [32, 0, 1]}, "schedule.batch_size"),
+    ({"schedule.scaled": [False, 1, True]}, "schedule.scaled"),
+    (
+        {"schedule.scaled": [True, False, True]},
+        "schedule.scaled: true at batch_size=32, train_hebbian.batch_size itself, scales by 1",
+    ),
+    (
+        {"schedule.variants": ["table-es-ridge"]},
+        "schedule.variants: 'table-es-ridge' is not meta-trained on tasks; accepted: entries of tasks.variants",
+    ),
+    (
+        {"schedule.references": ["oja-tuned"], "baselines.rules": ["hebb"]},
+        "schedule.references: 'oja-tuned' is not tuned by the baselines stage",
+    ),
+    ({"schedule.targets": []}, "schedule.targets"),
 ]
 
 
@@ -205,7 +229,7 @@ def test_command_prints_valid_or_one_line_per_problem(raw, tmp_path):
     assert result.stderr.splitlines() == [
         "error: extras: unknown group; accepted groups are datasets, runtime, data, backprop, evaluate, "
         "kcap_rnn, stabilisers, rules, meta_train, es, train_hebbian, semi_supervised, generalisation, meta_compare, "
-        "baselines, confirm, tasks, capacity",
+        "baselines, confirm, tasks, capacity, schedule",
         "error: kcap_rnn.k=99: must be < m=64 (and >= 1)",
         "error: generalisation.rule='learned': meta_train does not train it; accepted values are one of "
         "learned_extended",

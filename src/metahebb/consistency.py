@@ -190,25 +190,35 @@ def _tasks(g: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _capacity(g: dict[str, Any]) -> list[str]:
-    """The sweep applies tasks runs, and tuned references at the settings the baselines stage chose."""
+def _frozen_sweeps(g: dict[str, Any]) -> list[str]:
+    """The capacity and schedule sweeps apply tasks runs, and tuned references at the settings the
+    baselines stage chose."""
     problems = []
-    if {"capacity", "tasks"} <= set(g):
+    for group in ("capacity", "schedule"):
+        if {group, "tasks"} <= set(g):
+            problems += [
+                f"{group}.variants: {v!r} is not meta-trained on tasks; accepted: entries of tasks.variants "
+                f"({', '.join(g['tasks'].variants)})"
+                for v in g[group].variants
+                if v not in g["tasks"].variants
+            ]
+        if {group, "baselines"} <= set(g):
+            tuned = {f"{r}-tuned" for r in g["baselines"].rules}
+            problems += [
+                f"{group}.references: {ref!r} is not tuned by the baselines stage (baselines.rules="
+                f"{g['baselines'].rules}); accepted: none, none-static or <rule>-tuned of a rule in baselines.rules"
+                for ref in g[group].references
+                if ref.endswith("-tuned") and ref not in tuned
+            ]
+    if {"schedule", "train_hebbian"} <= set(g):
+        batch = g["train_hebbian"].batch_size
         problems += [
-            f"capacity.variants: {v!r} is not meta-trained on tasks; accepted: entries of tasks.variants "
-            f"({', '.join(g['tasks'].variants)})"
-            for v in g["capacity"].variants
-            if v not in g["tasks"].variants
+            f"schedule.scaled: true at batch_size={b}, train_hebbian.batch_size itself, scales by 1 and repeats "
+            f"the unscaled mode; accepted: false there"
+            for b, scaled in g["schedule"].modes
+            if scaled and b == batch
         ]
-    if not {"capacity", "baselines"} <= set(g):
-        return problems
-    tuned = {f"{r}-tuned" for r in g["baselines"].rules}
-    return problems + [
-        f"capacity.references: {ref!r} is not tuned by the baselines stage (baselines.rules="
-        f"{g['baselines'].rules}); accepted: none, none-static or <rule>-tuned of a rule in baselines.rules"
-        for ref in g["capacity"].references
-        if ref.endswith("-tuned") and ref not in tuned
-    ]
+    return problems
 
 
 def _label_lists(g: dict[str, Any]) -> list[tuple[str, list, list[str]]]:
@@ -299,7 +309,7 @@ def cross_group_problems(g: dict[str, Any], with_data: bool = False) -> list[str
         *_rules_trained(g),
         *_meta_compare(g),
         *_tasks(g),
-        *_capacity(g),
+        *_frozen_sweeps(g),
         *_label_counts(g, with_data),
         *_report_needs(g),
         *_fresh_draws(g),

@@ -56,7 +56,7 @@ from metahebb.params.schema import (
     require_choice,
     spec,
 )
-from metahebb.params.study import BaselinesParams, CapacityParams, ConfirmParams, TaskParams
+from metahebb.params.study import BaselinesParams, CapacityParams, ConfirmParams, ScheduleParams, TaskParams
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ class Params:
     confirm: ConfirmParams
     tasks: TaskParams
     capacity: CapacityParams
+    schedule: ScheduleParams
 
 
 def parse_params(raw: dict, path: str | Path = "params.yaml") -> Params:
@@ -122,7 +123,7 @@ __all__ = [
     "CapacityParams", "CompareParams", "ConfirmParams",
     "DataParams", "ESParams", "EvaluateParams", "GeneralisationParams", "HebbianParams", "KCapRNNParams",
     "MetaParams", "ParamError", "Params", "RuleParams", "RuntimeParams", "SemiSupervisedParams",
-    "StabiliserParams", "TaskParams", "VariantLists", "check_label_counts", "check_objective", "key_name", "load_datasets",
+    "ScheduleParams", "StabiliserParams", "TaskParams", "VariantLists", "check_label_counts", "check_objective", "key_name", "load_datasets",
     "load_group", "load_params", "names", "parse_group", "parse_params", "parse_variant", "read_params",
     "require_choice", "spec",
 ]  # fmt: skip

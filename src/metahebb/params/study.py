@@ -78,9 +78,9 @@ class TaskParams:
 
 
 def capacity_references() -> tuple[str, ...]:
-    """References the capacity stage can judge at every code size: `none` with and without
-    homeostasis, and the tuned fixed rules (their settings chosen at kcap_rnn's size, as the
-    learned rules' were)."""
+    """References the capacity and schedule stages can judge at every size or mode: `none` with and
+    without homeostasis, and the tuned fixed rules (their settings chosen at kcap_rnn's size and
+    train_hebbian's batch, as the learned rules' were)."""
     return ("none", "none-static", *(f"{r}-tuned" for r in tunable_rules()))
 
 
@@ -107,3 +107,32 @@ class CapacityParams:
     @property
     def sizes(self) -> list[tuple[int, int]]:
         return list(zip(self.m, self.k, strict=True))
+
+
+@dataclass(frozen=True)
+class ScheduleParams:
+    """Inner schedules the frozen tasks rules are applied with: mode i trains with batch_size[i] in
+    place of train_hebbian.batch_size (1: the paper's per-sample mode); a `scaled` mode multiplies
+    the rule's change and the homeostasis rate by batch_size[i] / train_hebbian.batch_size, so an
+    epoch moves the weights and thresholds as far as the schedule the rule was meta-trained for."""
+
+    variants: list[str] = field(metadata=spec(nonempty=True, unique=True))  # of tasks.variants
+    batch_size: list[int] = field(metadata=spec(ge=1, le=100_000, nonempty=True))
+    scaled: list[bool] = field(metadata=spec(nonempty=True))
+    references: list[str] = field(metadata=spec(choices=capacity_references, unique=True))
+    targets: list[str] = field(metadata=spec(choices=TARGET_NAMES, nonempty=True, unique=True))
+
+    def check(self, prefix: str) -> None:
+        if len(self.batch_size) != len(self.scaled):
+            raise ParamError(
+                f"{prefix}.scaled: {len(self.scaled)} given for {len(self.batch_size)} batch_size; "
+                "accepted: one per batch size"
+            )
+        if len(set(self.modes)) != len(self.modes):
+            raise ParamError(
+                f"{prefix}: (batch_size, scaled) pairs {self.modes} repeat; accepted: distinct modes"
+            )
+
+    @property
+    def modes(self) -> list[tuple[int, bool]]:
+        return list(zip(self.batch_size, self.scaled, strict=True))
