@@ -13,6 +13,7 @@ import pandas as pd
 
 from metahebb import capacity_report, figures, schedule_report, stage
 from metahebb.artifacts import load_table, load_text, save_figure, save_table, save_text
+from metahebb.capacity import REFERENCES
 from metahebb.claims import check_claims
 from metahebb.compare_report import comparison_markdown, default_variant
 from metahebb.family_report import family_markdown
@@ -83,11 +84,11 @@ def main(argv: list[str]) -> None:
     )
     save_table("metrics/inference/tests.csv", tests)
     capacity, capacity_tests = capacity_report.capacity_section(
-        swept_runs("capacity", capacity_report.sweeps(p)), compare.labels, p.train_hebbian.collapse_codes
+        swept_runs("capacity", p.capacity.variants), compare.labels, p.train_hebbian.collapse_codes
     )
     save_table("metrics/inference/capacity.csv", capacity_tests)
     schedule, schedule_tests = schedule_report.schedule_section(
-        swept_runs("schedule", schedule_report.sweeps(p)),
+        swept_runs("schedule", p.schedule.variants),
         compare.labels,
         p.train_hebbian.batch_size,
         p.train_hebbian.collapse_codes,
@@ -108,8 +109,9 @@ def main(argv: list[str]) -> None:
     log.info("%d claims checked: %s", len(verdicts), ", ".join(v.verdict.split(":")[0] for v in verdicts))
 
 
-def swept_runs(study: str, names: list[str]) -> pd.DataFrame:
-    """The run tables metrics/<study>/runs/<name>.csv of a sweep, as one."""
+def swept_runs(study: str, variants: list[str]) -> pd.DataFrame:
+    """A sweep's run tables (metrics/<study>/runs/: the references', then each variant's) as one."""
+    names = [REFERENCES, *variants]
     tables = [load_table(f"metrics/{study}/runs/{n}.csv", ("seed_index", "value")) for n in names]
     return pd.concat(tables, ignore_index=True)
 

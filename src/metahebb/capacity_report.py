@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metahebb.capacity import INPUT, RAW, REFERENCES
+from metahebb.capacity import INPUT, RAW
 from metahebb.inference import Comparison, family, paired_differences, run_scores
 from metahebb.inference_report import VIEWS
 from metahebb.inference_report import _cell as cell  # the run-level section's cells, alike
-from metahebb.params import Params
 from metahebb.task_study import TASKS
-
-
-def sweeps(p: Params) -> list[str]:
-    """The names of the run tables of metrics/capacity/runs/: the references, then each variant."""
-    return [REFERENCES, *p.capacity.variants]
 
 
 def _table(runs: pd.DataFrame, size: str, rule: str, column: str = "size") -> pd.DataFrame:
@@ -146,4 +140,4 @@ def tests_table(frame: pd.DataFrame, column: str = "size") -> list[str]:
     return lines
 
 
-__all__ = ["capacity_family", "capacity_section", "means", "sweeps", "tests_table", "verdicts"]
+__all__ = ["capacity_family", "capacity_section", "means", "tests_table", "verdicts"]

@@ -9,15 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metahebb.capacity import REFERENCES
 from metahebb.capacity_report import capacity_family, means, tests_table, verdicts
-from metahebb.params import Params
 from metahebb.schedule import COLUMN
-
-
-def sweeps(p: Params) -> list[str]:
-    """The names of the run tables of metrics/schedule/runs/: the references, then each variant."""
-    return [REFERENCES, *p.schedule.variants]
 
 
 def schedule_section(
@@ -51,4 +44,4 @@ def schedule_section(
     return "\n".join(lines), frame
 
 
-__all__ = ["schedule_section", "sweeps"]
+__all__ = ["schedule_section"]
