@@ -13,7 +13,7 @@ import pandas as pd
 
 from metahebb import capacity_report, figures, schedule_report, stage
 from metahebb.artifacts import load_table, load_text, save_figure, save_table, save_text
-from metahebb.capacity import REFERENCES
+from metahebb.capacity import REFERENCES, size_name
 from metahebb.claims import check_claims
 from metahebb.compare_report import comparison_markdown, default_variant
 from metahebb.family_report import family_markdown
@@ -24,6 +24,7 @@ from metahebb.report_inputs import (
     accuracy_grid,
     backprop_accuracy,
     drawn_tables,
+    drawn_tasks_rules,
     load_comparison,
     load_metrics,
     load_semi_supervised,
@@ -31,6 +32,8 @@ from metahebb.report_inputs import (
     revision,
 )
 from metahebb.report_sections import report_markdown
+from metahebb.schedule import mode_name
+from metahebb.target_report import Setting, target_section
 from metahebb.timing_report import timing_markdown
 
 log = logging.getLogger("report")
@@ -61,9 +64,12 @@ def main(argv: list[str]) -> None:
     title = f"SVM test accuracy, {general.labels} labels, `{general.rule}` rule"
     grid = accuracy_grid(metrics.matrix, general.targets)
     save("generalisation.png", figures.generalisation_heatmap(grid, title))
-    tables = drawn_tables(compare, p.rules, p.kcap_rnn.T, p.tasks.variants)
+    tables = drawn_tables(compare, p.rules, p.kcap_rnn.T)
     if tables:
         save("table_rules.png", figures.rule_tables(tables))
+    tasks_rules = drawn_tasks_rules(p.tasks.variants, p.rules, p.kcap_rnn.T, compare.meta_seeds[0])
+    if tasks_rules:
+        save("tasks_rules.png", figures.rule_tables(tasks_rules))
     comparison = comparison_markdown(
         load_comparison(compare),
         backprop_accuracy(metrics.evaluate, datasets),
@@ -94,6 +100,9 @@ def main(argv: list[str]) -> None:
         p.train_hebbian.collapse_codes,
     )
     save_table("metrics/inference/schedule.csv", schedule_tests)
+    own = Setting(size_name(p.kcap_rnn.m, p.kcap_rnn.k), mode_name(p.train_hebbian.batch_size, scaled=False))
+    targets = target_section(tests, capacity_tests, schedule_tests, compare.labels, own)
+    families = family_markdown(p, tests, figure="report/tasks_rules.png" if tasks_rules else None)
     text = report_markdown(
         verdicts,
         results=load_text("reports/results.md"),
@@ -102,7 +111,7 @@ def main(argv: list[str]) -> None:
         matrix=metrics.matrix,
         params=Path("params.yaml").read_text(),
         revision=revision(),
-        comparison="\n\n".join([comparison, run_level, family_markdown(p, tests), capacity, schedule]),
+        comparison="\n\n".join([comparison, run_level, families, capacity, schedule, targets]),
     )
     save_text("reports/report.md", text)
     save_text("reports/timing.md", timing_markdown(Path("metrics"), Path("benchmarks/results")))

@@ -166,12 +166,13 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
     report = (workdir / "reports/report.md").read_text()
     assert "### Capacity" in report and "beats the raw input at" in report
     assert "### Schedule" in report and "at b1-scaled, last: beats the raw input" in report
-    assert "### Rule families meta-trained on generated tasks" in report
+    assert "### Rule families meta-trained on generated tasks" in report and "![tasks rules]" in report
+    assert "### Issue 15's targets" in report and "| - circles |" in report
     assert all(f"| {v}@tasks | digits |" in report for v in params["tasks"]["variants"])
     assert "#### Confirmatory" in report and "labelled validation points" in report
     assert report.count("| **") == len(CLAIMS) and "## Parameters" in report  # one verdict per claim
     assert "- Main target" in report and "| circles | table-es-labels_ce |" in report
-    for figure in ("semi_supervised", "generalisation", "table_rules"):
+    for figure in ("semi_supervised", "generalisation", "table_rules", "tasks_rules"):
         assert (workdir / f"reports/report/{figure}.png").stat().st_size > 10_000
     assert "up to date" in _ok(dvc("status"), workdir)
 

@@ -65,3 +65,28 @@ def test_accuracy_grid_is_rows_by_targets_of_mean_accuracy():
     grid = accuracy_grid(matrix, ["b", "a"])
     assert list(grid.columns) == ["b", "a"] and list(grid.index) == ["all", "none"]
     assert grid.loc["none", "b"] == 1.2
+
+
+def test_a_tasks_rule_of_any_family_is_drawn_from_its_first_meta_seed(raw, tmp_path, monkeypatch):
+    import torch
+
+    from metahebb.artifacts import save_torch
+    from metahebb.params import parse_params
+    from metahebb.report_inputs import drawn_tasks_rules
+    from metahebb.rules import MATRICES, make_rule
+
+    p = parse_params(raw)
+    monkeypatch.chdir(tmp_path)
+    torch.manual_seed(0)
+    rule = make_rule("learned", p.rules, p.kcap_rnn.T)
+    theta = {k: v + 0.1 * torch.randn_like(v) for k, v in rule.state_dict().items()}
+    other = {k: torch.zeros_like(v) for k, v in theta.items()}
+    save_torch("data/meta_tasks/learned-es-labels_acc.pt", {"thetas": {"seed3": theta, "seed0": other}})
+    drawn = drawn_tasks_rules(["learned-es-labels_acc"], p.rules, p.kcap_rnn.T, seed=3)
+    assert list(drawn) == ["learned-es-labels_acc@tasks"] and list(
+        drawn["learned-es-labels_acc@tasks"]
+    ) == list(MATRICES)
+    rule.load_state_dict(theta)
+    for m in MATRICES:
+        assert torch.equal(torch.as_tensor(drawn["learned-es-labels_acc@tasks"][m]["values"]),
+                           torch.as_tensor(rule.tabulate(m)["values"]))  # fmt: skip

@@ -28,8 +28,9 @@ def _won(tests: pd.DataFrame, variant: str, view: str, against: str | None, scor
     return [t for t, r in rows.groupby("target", sort=False) if r.holds.all()]
 
 
-def family_markdown(p: Params, tests: pd.DataFrame) -> str:
-    """The table and a line on how to read it; `tests`: the run-level tests (metrics/inference/tests.csv)."""
+def family_markdown(p: Params, tests: pd.DataFrame, figure: str | None = None) -> str:
+    """The table and a line on how to read it; `tests`: the run-level tests (metrics/inference/tests.csv);
+    `figure`: the drawing of each variant's first rule (`figures.rule_tables`), if there is one."""
     fewest, targets = min(p.meta_compare.labels), p.meta_compare.targets
     lines = [
         "### Rule families meta-trained on generated tasks (confirmatory draws)",
@@ -60,6 +61,14 @@ def family_markdown(p: Params, tests: pd.DataFrame) -> str:
             lines.append(
                 f"| {' | '.join(head)} | {view} | {', '.join(over_raw) or 'none'} | {', '.join(every) or 'none'} |"
             )
+    if figure:
+        lines += [
+            "",
+            "What each family's rule does (first meta seed): its change of a lone synapse for every "
+            "pre/post history, the learned and attention rules' with the neighbours silent.",
+            "",
+            f"![tasks rules]({figure})",
+        ]
     return "\n".join(lines)
 
 

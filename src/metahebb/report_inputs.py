@@ -14,8 +14,15 @@ from metahebb.artifact_schemas import EVALUATE_KEYS, split_sizes
 from metahebb.artifacts import load_arrays, load_json, load_table, load_theta
 from metahebb.claims import Metrics
 from metahebb.latents import load_latents
-from metahebb.params import CompareParams, GeneralisationParams, RuleParams, SemiSupervisedParams
+from metahebb.params import (
+    CompareParams,
+    GeneralisationParams,
+    RuleParams,
+    SemiSupervisedParams,
+    parse_variant,
+)
 from metahebb.rules import MATRICES, make_rule
+from metahebb.task_study import TASKS
 
 
 def revision() -> str:
@@ -95,22 +102,29 @@ def backprop_accuracy(evaluate: dict, datasets: list[str]) -> dict:
     return {ds: next(iter(evaluate["rnn"][ds].values()))["svm_acc"] for ds in datasets if "rnn" in evaluate}
 
 
-def drawn_tables(
-    params: CompareParams, rules: RuleParams, T: int, task_variants: list[str] = ()
-) -> dict[str, dict]:
-    """The first meta seed's rule of every `table` variant, tabulated per matrix, for drawing; a
-    tasks variant (meta-trained on generated tasks, data/meta_tasks/) as `<variant>@tasks`."""
-    files = {v: f"data/meta_compare/{v}.pt" for v in params.variants.names}
-    files |= {f"{v}@tasks": f"data/meta_tasks/{v}.pt" for v in task_variants}
-    tables = {}
-    for variant, path in files.items():
-        if not variant.startswith("table-"):
-            continue
-        rule = make_rule("table", rules, T)
-        at = ("thetas", f"seed{params.meta_seeds[0]}")
-        rule.load_state_dict(load_theta(path, rule.state_dict(), at))
-        tables[variant] = {m: rule.tabulate(m) for m in MATRICES}
-    return tables
+def drawn_tables(params: CompareParams, rules: RuleParams, T: int) -> dict[str, dict]:
+    """The first meta seed's rule of every `table` variant of meta_compare, tabulated per matrix."""
+    seed = params.meta_seeds[0]
+    return {
+        v: _tabulated(f"data/meta_compare/{v}.pt", "table", rules, T, seed)
+        for v in params.variants.names
+        if v.startswith("table-")
+    }
+
+
+def drawn_tasks_rules(variants: list[str], rules: RuleParams, T: int, seed: int) -> dict[str, dict]:
+    """The first meta seed's rule of every tasks variant (data/meta_tasks/, any rule family) as
+    `<variant>@tasks`, tabulated per matrix: its response to every pre/post history."""
+    return {
+        f"{v}{TASKS}": _tabulated(f"data/meta_tasks/{v}.pt", parse_variant(v)[0], rules, T, seed)
+        for v in variants
+    }
+
+
+def _tabulated(path: str, name: str, rules: RuleParams, T: int, seed: int) -> dict:
+    rule = make_rule(name, rules, T)
+    rule.load_state_dict(load_theta(path, rule.state_dict(), ("thetas", f"seed{seed}")))
+    return {m: rule.tabulate(m) for m in MATRICES}
 
 
 def reference_accuracy(evaluate: dict, datasets: list[str], model: str, labels: list[int]) -> dict:
