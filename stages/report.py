@@ -34,6 +34,7 @@ from metahebb.report_inputs import (
 from metahebb.report_sections import report_markdown
 from metahebb.schedule import mode_name
 from metahebb.target_report import Setting, target_section
+from metahebb.task_validation_report import held_out_section
 from metahebb.timing_report import timing_markdown
 
 log = logging.getLogger("report")
@@ -100,8 +101,17 @@ def main(argv: list[str]) -> None:
         p.train_hebbian.collapse_codes,
     )
     save_table("metrics/inference/schedule.csv", schedule_tests)
+    held_out, held_out_tests = held_out_section(
+        {
+            v: load_table(f"metrics/task_validation/runs/{v}.csv", ("draw", "seed_index", "value"))
+            for v in p.tasks.variants
+        },
+        compare.labels,
+        p.tasks.held_out_tasks,
+    )
+    save_table("metrics/inference/task_validation.csv", held_out_tests)
     own = Setting(size_name(p.kcap_rnn.m, p.kcap_rnn.k), mode_name(p.train_hebbian.batch_size, scaled=False))
-    targets = target_section(tests, capacity_tests, schedule_tests, compare.labels, own)
+    targets = target_section(tests, capacity_tests, schedule_tests, compare.labels, own, held_out_tests)
     families = family_markdown(p, tests, figure="report/tasks_rules.png" if tasks_rules else None)
     text = report_markdown(
         verdicts,
@@ -111,7 +121,7 @@ def main(argv: list[str]) -> None:
         matrix=metrics.matrix,
         params=Path("params.yaml").read_text(),
         revision=revision(),
-        comparison="\n\n".join([comparison, run_level, families, capacity, schedule, targets]),
+        comparison="\n\n".join([comparison, run_level, families, held_out, capacity, schedule, targets]),
     )
     save_text("reports/report.md", text)
     save_text("reports/timing.md", timing_markdown(Path("metrics"), Path("benchmarks/results")))

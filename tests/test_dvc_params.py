@@ -53,6 +53,7 @@ CASES = [
             "baselines",
             "confirm",
             "meta_tasks@",
+            "task_validation@",
             "capacity",
             "schedule",
             "report",
@@ -70,7 +71,12 @@ CASES = [
     ),  # they draw in memory
     ("baselines.lrs", [0.02], ("baselines", "report")),
     ("confirm.data_seeds", [102], ("confirm", "meta_tasks@", "capacity", "schedule", "report")),
-    ("tasks.noise", 0.3, ("meta_tasks@", "report")),  # the task distribution reruns nothing else
+    (
+        "tasks.noise",
+        0.3,
+        ("meta_tasks@", "task_validation@", "report"),
+    ),  # the distribution reruns nothing else
+    ("tasks.held_out_tasks", 3, ("task_validation@", "report")),  # held-out tasks rerun no meta-training
     ("capacity.m", [16, 48], ("capacity", "report")),  # a code size reruns no meta-training
     ("schedule.batch_size", [32, 4], ("schedule", "report")),  # nor does a schedule
 ]
@@ -139,6 +145,7 @@ def test_a_new_variant_reruns_no_other_variant(ci_workspace):
         (workdir / "params.yaml").write_text(original)
     assert stale == {
         "meta_tasks@table-es-ridge",
+        "task_validation@table-es-ridge",
         "capacity@table-es-ridge",
         "schedule@table-es-ridge",
         "report",

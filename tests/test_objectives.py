@@ -127,3 +127,30 @@ def test_every_registered_objective_scores_each_network(name):
     y = torch.stack([torch.randperm(B, generator=generator(p)) % 2 for p in range(P)])
     loss = objective_loss(name, trace, ObjectiveBatch(x, FIT, y), META)
     assert loss.shape == (P,) and torch.isfinite(loss).all()
+
+
+def test_labels_kernel_is_sklearns_rbf_kernel_ridge_on_the_standardised_concatenated_states():
+    from sklearn.kernel_ridge import KernelRidge
+    from sklearn.preprocessing import StandardScaler
+
+    trace, _ = network_pass()
+    y = torch.stack([torch.randperm(B, generator=generator(p)) % 2 for p in range(P)])
+    loss = objective_loss("labels_kernel", trace, ObjectiveBatch(torch.zeros(P, B, 1), FIT, y), META)
+    for p in range(P):
+        code = StandardScaler().fit_transform(trace.states[p].reshape(B, -1).double().numpy())
+        gamma = 1.0 / (code.shape[1] * code[:FIT].var())
+        onehot = np.eye(2)[y[p, :FIT].numpy()]
+        model = KernelRidge(alpha=META.ridge_lambda, kernel="rbf", gamma=gamma).fit(code[:FIT], onehot)
+        error = (model.predict(code[FIT:]).argmax(axis=1) != y[p, FIT:].numpy()).mean()
+        assert loss[p].item() == pytest.approx(error)
+
+
+def test_labels_kernel_sees_every_state_not_only_the_last():
+    """Two classes told apart only by x_1: a last-state objective cannot see it, labels_kernel does."""
+    y, separating, _ = labelled_codes()
+    last = torch.zeros_like(separating)
+    last[..., : RNN.k] = 1.0  # one code for every point
+    trace = Trace(torch.zeros(P, B, 1), torch.stack([separating, last], dim=2), torch.zeros(P, B, 1))
+    batch = ObjectiveBatch(torch.zeros(P, B, 1), FIT, y)
+    assert (objective_loss("labels_kernel", trace, batch, META) == 0).all()
+    assert (objective_loss("labels_acc", trace, batch, META) > 0.2).all()

@@ -168,6 +168,11 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
     assert "### Schedule" in report and "at b1-scaled, last: beats the raw input" in report
     assert "### Rule families meta-trained on generated tasks" in report and "![tasks rules]" in report
     assert "### Issue 15's targets" in report and "| - circles |" in report
+    assert "### Held-out generated tasks" in report
+    for variant in params["tasks"]["variants"]:
+        held_out = pd.read_csv(workdir / f"metrics/task_validation/runs/{variant}.csv")
+        assert list(dict.fromkeys(held_out.rule)) == [f"{variant}@tasks", "start", "raw"]
+        assert held_out.draw.nunique() == params["tasks"]["held_out_tasks"]
     assert all(f"| {v}@tasks | digits |" in report for v in params["tasks"]["variants"])
     assert "#### Confirmatory" in report and "labelled validation points" in report
     assert report.count("| **") == len(CLAIMS) and "## Parameters" in report  # one verdict per claim

@@ -88,3 +88,17 @@ def test_no_tasks_tests_no_section():
         target_section(_families(_test(variant="paper-rule")), pd.DataFrame(), pd.DataFrame(), [8, 32], OWN)
         == ""
     )
+
+
+def test_the_held_out_tasks_line_names_the_closest_run_to_the_raw_input_on_the_rules_own_distribution():
+    held_out = pd.DataFrame(
+        [
+            _test(target="held-out tasks", difference=-0.04),
+            _test(target="held-out tasks", difference=-0.02, view="concat"),
+            _test(target="held-out tasks", difference=0.05, against="start", holds=True),
+        ]
+    )
+    text = target_section(_families(_test()), pd.DataFrame(), pd.DataFrame(), [8, 32], OWN, held_out)
+    line = text.splitlines()[-1]
+    assert line.startswith("| context, not a target: on held-out generated tasks")
+    assert "| no | r@tasks, m64k8, b32, concat | -0.020 [-0.030, -0.010] | 1 (held-out tasks) |" in line

@@ -127,6 +127,8 @@ CASES = [
     ({"tasks.families": ["mixture", "moons"]}, "tasks.families"),
     ({"tasks.n_samples": 30}, "tasks.n_samples=30: its validation part"),
     ({"tasks.nonlinear": 1.5}, "tasks.nonlinear"),
+    ({"tasks.held_out_tasks": 0}, "tasks.held_out_tasks=0"),
+    ({"tasks.held_out_seed": -1}, "tasks.held_out_seed=-1"),
     # the capacity sweep (issue 15)
     ({"capacity.k": [8, 8, 32]}, "capacity.k: 3 given for 4 m; accepted: one k per m"),
     ({"capacity.k": [8, 8, 32, 1024]}, "capacity.k=1024: must be < its m=1024"),

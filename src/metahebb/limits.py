@@ -178,7 +178,7 @@ def allocations(groups: dict[str, Any]) -> list[tuple[str, str, int]]:
         ("make_data", "data.n_samples, data.ambient_dim", 3 * 8 * g["data"].n_samples * n),
         ("evaluate, generalisation, meta_compare_*", "evaluate.emd_points",
          3 * 8 * g["evaluate"].emd_points ** 2),  # float64 cost matrix and the simplex's copies
-    ] + _capacity(g, n, T, points)  # fmt: skip
+    ] + _capacity(g, n, T, points) + _held_out(g, T, m, judged)  # fmt: skip
 
 
 def _capacity(g: dict[str, Any], n: int, T: int, points: int) -> list[tuple[str, str, int]]:
@@ -198,6 +198,14 @@ def _capacity(g: dict[str, Any], n: int, T: int, points: int) -> list[tuple[str,
         ),
         ("capacity", f"{keys}, data.n_samples, kcap_rnn.T", 3 * FLOAT * points * (T + 1) * m * seeds),
     ]
+
+
+def _held_out(g: dict[str, Any], T: int, m: int, judged: int) -> list[tuple[str, str, int]]:
+    """task_validation trains meta_compare's seeds on each held-out task of tasks.n_samples points."""
+    if "tasks" not in g:
+        return []
+    keys = "tasks.n_samples, meta_compare.seeds, kcap_rnn.m, kcap_rnn.T"
+    return [("task_validation", keys, 3 * FLOAT * g["tasks"].n_samples * (T + 1) * m * judged)]
 
 
 def _gib(size: float) -> str:

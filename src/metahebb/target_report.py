@@ -134,11 +134,29 @@ def tried_line(tried: pd.DataFrame) -> str:
     return f"Over the tasks variants {variants}; the settings {settings}; the views {views}."
 
 
+def held_out_line(held_out: pd.DataFrame, labels: list[int], own: Setting) -> list[str]:
+    """Context, not a target: the closest any variant came to the raw input on held-out generated tasks."""
+    if held_out.empty:
+        return []
+    rows = held_out[(held_out.against == "raw") & (held_out.score == f"svm_n{min(labels)}")]
+    rows = rows.assign(setting=str(own), section="held-out tasks")
+    return [
+        f"| context, not a target: on held-out generated tasks (the rules' own distribution), beats the raw "
+        f"input at {min(labels)} labels | {_reached(rows.holds.any())} | {' | '.join(_closest(rows))} |"
+    ]
+
+
 def target_section(
-    families: pd.DataFrame, capacity: pd.DataFrame, schedule: pd.DataFrame, labels: list[int], own: Setting
+    families: pd.DataFrame,
+    capacity: pd.DataFrame,
+    schedule: pd.DataFrame,
+    labels: list[int],
+    own: Setting,
+    held_out: pd.DataFrame | None = None,
 ) -> str:
-    """The section's Markdown; `families`, `capacity`, `schedule`: the run-level, capacity and schedule
-    tests (metrics/inference/tests.csv, capacity.csv, schedule.csv)."""
+    """The section's Markdown; `families`, `capacity`, `schedule`, `held_out`: the run-level, capacity,
+    schedule and held-out-tasks tests (metrics/inference/tests.csv, capacity.csv, schedule.csv,
+    task_validation.csv)."""
     tried = tried_tests(families, capacity, schedule, own)
     if tried.empty:
         return ""
@@ -151,6 +169,7 @@ def target_section(
         "meta-training runs. " + tried_line(tried),
         "",
         *scoreboard(tried, families, labels),
+        *held_out_line(pd.DataFrame() if held_out is None else held_out, labels, own),
     ]
     return "\n".join(lines)
 

@@ -13,6 +13,7 @@ test points' labels never reach meta-training (tests/test_objectives.py shuffles
 | both       | no     | paper + ridge                                                         |
 | labels_ce  | yes    | cross-entropy of a ridge classifier fitted on `objective_labels` points |
 | labels_acc | yes    | error rate of that classifier (not differentiable: `es` only)         |
+| labels_kernel | yes | error rate of an RBF kernel classifier on all states, as the report judges (`es` only) |
 
 A new objective is one function in a file here plus one line in `OBJECTIVES`, which says what
 batch it scores (`batch`): "single" (the fresh batch), "halves" (a second fresh batch appended:
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from metahebb.kcap_rnn import Trace
+from metahebb.objectives.kernel import labels_kernel
 from metahebb.objectives.labels import labels_acc, labels_ce
 from metahebb.objectives.reconstruction import both, paper, ridge
 from metahebb.params import MetaParams
@@ -62,6 +64,7 @@ OBJECTIVES: dict[str, Objective] = {
     "both": Objective(both),
     "labels_ce": Objective(labels_ce, batch="labelled"),
     "labels_acc": Objective(labels_acc, batch="labelled", differentiable=False),
+    "labels_kernel": Objective(labels_kernel, batch="labelled", differentiable=False),
 }
 
 

@@ -60,6 +60,10 @@ class TaskParams:
     n_samples: int = field(metadata=spec(ge=20, le=100_000))  # points per task
     noise: float = field(metadata=spec(ge=0.0, le=2.0))  # the largest latent noise; each task draws its own
     nonlinear: float = field(metadata=spec(ge=0.0, le=1.0))  # fraction of tasks with a non-linear projection
+    held_out_tasks: int = field(metadata=spec(ge=1, le=1000))  # tasks each run is judged on (task_validation)
+    held_out_seed: int = field(
+        metadata=spec(ge=0)
+    )  # their draw's seed (numpy's stream, apart from every ES draw)
 
     def check(self, prefix: str) -> None:
         from metahebb.params.meta import parse_variant
