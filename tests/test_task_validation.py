@@ -73,6 +73,8 @@ def _table(trained: float, start: float, raw_value: float, runs: int = 4) -> pd.
                     for n in (8, 32):
                         for seed in range(2):
                             rows.append((rule, r, draw, TARGET, view, f"svm_n{n}", seed, base + bump))
+                    if rule != RAW and view == "last":  # a rule's networks count their distinct codes
+                        rows += [(rule, r, draw, TARGET, view, "codes", seed, 30.0) for seed in range(2)]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -81,7 +83,7 @@ def test_the_section_tests_every_view_and_label_count_against_the_start_and_the_
     assert len(frame) == 2 * 2 * 2 and set(frame.against) == {START, RAW}
     assert frame[frame.against == START].holds.all() and not frame[frame.against == RAW].holds.any()
     assert frame[frame.against == RAW].mean_difference.round(2).eq(-0.05).all()
-    assert "on 12 fresh tasks" in text
+    assert "on 12 fresh tasks" in text and "| 30.0 -> 30.0 |" in text
     line = f"- `{VARIANT}@tasks`, last: beats the rule it started from at 8 and 32 labels, the raw input at no label count"
     assert line in text
     assert held_out_section({}, [8, 32], 12)[0] == ""

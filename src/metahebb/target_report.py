@@ -74,8 +74,9 @@ def _reached(holds: bool) -> str:
     return "**yes**" if holds else "no"
 
 
-def scoreboard(tried: pd.DataFrame, families: pd.DataFrame, labels: list[int]) -> list[str]:
-    """The Markdown table: one row per target (and per shape for the raw-input target)."""
+def scoreboard(tried: pd.DataFrame, families: pd.DataFrame, labels: list[int], own: Setting) -> list[str]:
+    """The Markdown table: one row per target (and per shape for the raw-input target); `own`: the
+    setting of the rule-family tests, the only ones with every reference, digits and the backprop RNN."""
     fewest, most = f"svm_n{min(labels)}", f"svm_n{max(labels)}"
     raw = tried[(tried.against == "raw") & (tried.score == fewest) & tried.target.isin(SHAPES)]
     won = raw[raw.holds].groupby(["variant", "setting", "view"]).target.nunique()
@@ -101,7 +102,7 @@ def scoreboard(tried: pd.DataFrame, families: pd.DataFrame, labels: list[int]) -
         lines.append(
             f"| beats {', '.join(REFERENCES)} at {' and '.join(map(str, labels))} labels on all of "
             f"{', '.join(SHAPES)} | {_reached(reached)}: at most {count['sum'].max()} of {count['size'].max()} "
-            f"tests | {variant}, {cells.setting.iloc[0]}, {view} | tests won of {mine.size().iloc[0]} per "
+            f"tests | {variant}, {own}, {view} | tests won of {mine.size().iloc[0]} per "
             f"reference: {per_reference} | |"
         )
 
@@ -117,7 +118,7 @@ def scoreboard(tried: pd.DataFrame, families: pd.DataFrame, labels: list[int]) -
         & families.variant.str.endswith(TASKS)
     ]
     within = within[(within.target == STRETCH) & (within.score == most)].assign(
-        setting=confirm.setting.iloc[0] if len(confirm) else "", section="rule families"
+        setting=str(own), section="rule families"
     )
     lines.append(
         f"| stretch: {STRETCH} within 5 points of the {BACKPROP} autoencoder at {max(labels)} labels | "
@@ -168,7 +169,7 @@ def target_section(
         "schedule) and view; otherwise the row names the closest and its mean difference over "
         "meta-training runs. " + tried_line(tried),
         "",
-        *scoreboard(tried, families, labels),
+        *scoreboard(tried, families, labels, own),
         *held_out_line(pd.DataFrame() if held_out is None else held_out, labels, own),
     ]
     return "\n".join(lines)

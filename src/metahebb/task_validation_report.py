@@ -49,15 +49,14 @@ def means(tables: dict[str, pd.DataFrame], labels: list[int]) -> list[str]:
     ]
     for variant, table in tables.items():
         rules = (START, variant + TASKS, RAW)
+        mean = table.groupby(["view", "rule", "score"]).value.mean()  # over runs, tasks and seeds
         for view in VIEWS:
-            here = table[table.view == view]
-            cells = [
-                f"{_rows(here, r)[_rows(here, r).score == f'svm_n{n}'].value.mean():.3f}"
-                for n in labels
-                for r in rules
-            ]
-            codes = [_rows(here, r)[_rows(here, r).score == "codes"].value.mean() for r in rules[:2]]
-            tail = f"{codes[0]:.1f} -> {codes[1]:.1f}" if view == "last" else ""
+            cells = [f"{mean[view, r, f'svm_n{n}']:.3f}" for n in labels for r in rules]
+            tail = (
+                f"{mean[view, START, 'codes']:.1f} -> {mean[view, rules[1], 'codes']:.1f}"
+                if view == "last"
+                else ""
+            )
             lines.append(f"| {variant} | {view} | {' | '.join(cells)} | {tail} |")
     return lines
 
