@@ -199,6 +199,7 @@ def test_tiny_pipeline_runs_and_is_up_to_date(ci_workspace):
         "baselines",
         "confirm",
         "meta_tasks",
+        "task_validation",
         "capacity",
         "schedule",
     )
