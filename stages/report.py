@@ -33,7 +33,7 @@ from metahebb.report_inputs import (
 )
 from metahebb.report_sections import report_markdown
 from metahebb.schedule import mode_name
-from metahebb.target_report import Setting, target_section
+from metahebb.target_report import SizeAndMode, target_section
 from metahebb.task_validation_report import held_out_section
 from metahebb.timing_report import timing_markdown
 
@@ -107,10 +107,11 @@ def main(argv: list[str]) -> None:
             for v in p.tasks.variants
         },
         compare.labels,
-        p.tasks.held_out_tasks,
     )
     save_table("metrics/inference/task_validation.csv", held_out_tests)
-    own = Setting(size_name(p.kcap_rnn.m, p.kcap_rnn.k), mode_name(p.train_hebbian.batch_size, scaled=False))
+    own = SizeAndMode(
+        size_name(p.kcap_rnn.m, p.kcap_rnn.k), mode_name(p.train_hebbian.batch_size, scaled=False)
+    )
     targets = target_section(tests, capacity_tests, schedule_tests, compare.labels, own, held_out_tests)
     families = family_markdown(p, tests, figure="report/tasks_rules.png" if tasks_rules else None)
     text = report_markdown(

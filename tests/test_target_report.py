@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from metahebb.target_report import REFERENCES, SHAPES, Setting, target_section, tried_tests
+from metahebb.target_report import REFERENCES, SHAPES, SizeAndMode, target_section, tried_tests
 
-OWN = Setting("m64k8", "b32")
+OWN = SizeAndMode("m64k8", "b32")
 
 
 def _test(

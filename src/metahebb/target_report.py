@@ -26,7 +26,7 @@ BACKPROP = "backprop RNN"
 
 
 @dataclass(frozen=True)
-class Setting:
+class SizeAndMode:
     """Where a sweep's tests were made: the code size and the training schedule, e.g. `m64k8, b32`."""
 
     size: str
@@ -37,7 +37,7 @@ class Setting:
 
 
 def tried_tests(
-    families: pd.DataFrame, capacity: pd.DataFrame, schedule: pd.DataFrame, own: Setting
+    families: pd.DataFrame, capacity: pd.DataFrame, schedule: pd.DataFrame, own: SizeAndMode
 ) -> pd.DataFrame:
     """The tasks variants' confirmatory "beats" tests of every section, with a `setting` column;
     `own`: the size and schedule the rules were meta-trained at (the rule-family tests')."""
@@ -47,11 +47,15 @@ def tried_tests(
     parts = [rows.assign(setting=str(own), section="rule families")]
     if len(capacity):
         parts.append(
-            capacity.assign(setting=[str(Setting(s, own.mode)) for s in capacity["size"]], section="capacity")
+            capacity.assign(
+                setting=[str(SizeAndMode(s, own.mode)) for s in capacity["size"]], section="capacity"
+            )
         )
     if len(schedule):
         parts.append(
-            schedule.assign(setting=[str(Setting(own.size, m)) for m in schedule["mode"]], section="schedule")
+            schedule.assign(
+                setting=[str(SizeAndMode(own.size, m)) for m in schedule["mode"]], section="schedule"
+            )
         )
     columns = ["variant", "setting", "view", "target", "score", "against", "mean_difference", "ci_low",
                "ci_high", "p_holm", "holds", "section"]  # fmt: skip
@@ -74,7 +78,7 @@ def _reached(holds: bool) -> str:
     return "**yes**" if holds else "no"
 
 
-def scoreboard(tried: pd.DataFrame, families: pd.DataFrame, labels: list[int], own: Setting) -> list[str]:
+def scoreboard(tried: pd.DataFrame, families: pd.DataFrame, labels: list[int], own: SizeAndMode) -> list[str]:
     """The Markdown table: one row per target (and per shape for the raw-input target); `own`: the
     setting of the rule-family tests, the only ones with every reference, digits and the backprop RNN."""
     fewest, most = f"svm_n{min(labels)}", f"svm_n{max(labels)}"
@@ -135,7 +139,7 @@ def tried_line(tried: pd.DataFrame) -> str:
     return f"Over the tasks variants {variants}; the settings {settings}; the views {views}."
 
 
-def held_out_line(held_out: pd.DataFrame, labels: list[int], own: Setting) -> list[str]:
+def held_out_line(held_out: pd.DataFrame, labels: list[int], own: SizeAndMode) -> list[str]:
     """Context, not a target: the closest any variant came to the raw input on held-out generated tasks."""
     if held_out.empty:
         return []
@@ -152,7 +156,7 @@ def target_section(
     capacity: pd.DataFrame,
     schedule: pd.DataFrame,
     labels: list[int],
-    own: Setting,
+    own: SizeAndMode,
     held_out: pd.DataFrame | None = None,
 ) -> str:
     """The section's Markdown; `families`, `capacity`, `schedule`, `held_out`: the run-level, capacity,
@@ -175,4 +179,4 @@ def target_section(
     return "\n".join(lines)
 
 
-__all__ = ["Setting", "scoreboard", "target_section", "tried_tests"]
+__all__ = ["SizeAndMode", "scoreboard", "target_section", "tried_tests"]

@@ -77,20 +77,19 @@ def verdicts(frame: pd.DataFrame, labels: list[int]) -> list[str]:
     return lines
 
 
-def held_out_section(
-    tables: dict[str, pd.DataFrame], labels: list[int], held_out_tasks: int
-) -> tuple[str, pd.DataFrame]:
+def held_out_section(tables: dict[str, pd.DataFrame], labels: list[int]) -> tuple[str, pd.DataFrame]:
     """The section's Markdown and its tests (committed as metrics/inference/task_validation.csv)."""
     if not tables:
         return "", pd.DataFrame()
     frame = held_out_family(tables, labels)
+    tasks = next(iter(tables.values())).draw.nunique()
     lines = [
         "### Held-out generated tasks: the tasks rules on their own distribution",
         "",
         "Does a tasks rule fall short of the raw input only on the targets, which no generated task "
         f"resembles, or on its own distribution too? Every run's rule, the rule that run started from "
         "(CMA-ES's first mean: for `table`, Hebb with homeostasis) and the raw input are judged as the "
-        f"targets are, on {held_out_tasks} fresh tasks of the meta-training distribution drawn from "
+        f"targets are, on {tasks} fresh tasks of the meta-training distribution drawn from "
         "`tasks.held_out_seed` (stage `task_validation@<variant>`, src/metahebb/task_validation.py). "
         "Means over runs, tasks and network seeds; codes: distinct codes of the last state.",
         "",
